@@ -25,7 +25,7 @@ class GaussianMixture:
     def __init__(self, weights, means, covs):
         w = torch.as_tensor(weights, dtype=torch.float64).flatten()
         mu = torch.as_tensor(means, dtype=torch.float64)
-        cov = torch.as_tensor(covs, dtype=torch.float64)
+        cov = torch.as_tensor(np.asarray(covs, dtype=np.float64))
         if mu.ndim != 2 or mu.shape[0] != w.numel():
             raise ValueError(f"means must have shape (K, D) with K = len(weights) = {w.numel()}, got {tuple(mu.shape)}")
         K, D = mu.shape
