@@ -88,7 +88,8 @@ class NoiseSchedule:
             raise ValueError(f"t must be an int or have shape (batch,) = ({x0.shape[0]},), got {tuple(t.shape)}")
         if bool((t < 0).any()) or bool((t >= self.T).any()):
             raise ValueError(f"t must lie in [0, {self.T - 1}]")
-        ab = self.alpha_bar_64.to(x0.device)[t].to(x0.dtype).view(-1, *([1] * (x0.ndim - 1)))
+        # index on the CPU in float64, cast once (MPS has no float64)
+        ab = self.alpha_bar_64[t.cpu()].to(x0.device, x0.dtype).view(-1, *([1] * (x0.ndim - 1)))
         return ab.sqrt() * x0 + (1 - ab).sqrt() * noise
 
     # ----------------------------------------------------------------------------- sub-sequences
