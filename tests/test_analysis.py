@@ -1,0 +1,111 @@
+"""The analyzer measures real behaviour: on the exact 2D model (no network error), small sizes."""
+import math
+
+import pytest
+import torch
+
+from ddpm_lessons import GaussianMixture, NoiseSchedule
+from ddpm_lessons.analysis import (AncestralSamplingAnalyzer, analyze_ancestral_limitations, fit_exponent,
+                                   sample_with)
+
+
+@pytest.fixture(scope="module")
+def setup():
+    schedule = NoiseSchedule.linear(T=50, beta_start=1e-3, beta_end=0.35)  # short chain, ᾱ_T ≈ 0
+    mixture = GaussianMixture.preset("swiss_roll")
+    return schedule, mixture, mixture.eps_model(schedule)
+
+
+@pytest.fixture(scope="module")
+def analyzer(setup):
+    schedule, mixture, model = setup
+    return AncestralSamplingAnalyzer(model, schedule, (2,), mixture=mixture, progress=False)
+
+
+@pytest.fixture(scope="module")
+def degradation(analyzer):
+    return analyzer.measure_step_degradation(num_samples=250, step_counts=(50, 10, 5),
+                                             samplers=("naive", "ancestral", "ddim"), seed=3)
+
+
+def test_ancestral_runs_from_one_x_T_differ(analyzer):
+    x = torch.randn(2, generator=torch.Generator().manual_seed(0))
+    r = analyzer.measure_reproducibility(x, num_runs=6)
+    assert r["variance"] > 1e-4 and r["mean_pairwise_mse"] > 1e-4
+    assert r["samples"].shape == (6, 2)
+
+
+def test_ddim_eta0_runs_are_identical(analyzer):
+    x = torch.randn(1, 2, generator=torch.Generator().manual_seed(0))
+    r = analyzer.measure_reproducibility(x, num_runs=6, sampler="ddim", steps=20)
+    assert r["variance"] == 0.0 and r["mean_pairwise_mse"] == 0.0
+
+
+def test_reproducibility_rejects_a_batch(analyzer):
+    with pytest.raises(ValueError, match="ONE starting noise"):
+        analyzer.measure_reproducibility(torch.randn(3, 2), num_runs=4)
+
+
+def test_noise_floor_is_reported_and_positive(degradation):
+    assert degradation.floor["mse"] > 0
+    assert degradation.floor["energy_distance"] > 0
+    assert all(r["mse_floor"] == degradation.floor["mse"] for r in degradation.rows)
+    # the full-length ancestral row IS the reference chain: MSE 0, below the floor
+    assert degradation.value("ancestral", 50, "mse_vs_reference") == 0.0
+
+
+def test_naive_striding_is_worse_than_the_floor_and_than_respacing(degradation):
+    fl = degradation.floor
+    for steps in (10, 5):
+        ed_naive = degradation.value("naive", steps, "energy_distance")
+        assert ed_naive > 5 * fl["energy_distance"]
+        assert ed_naive > 1.5 * degradation.value("ancestral", steps, "energy_distance")
+        assert degradation.value("naive", steps, "log_likelihood") < fl["log_likelihood"] - 1.0
+        assert degradation.value("naive", steps, "mse_vs_reference") > fl["mse"]
+
+
+def test_table_and_exponent(degradation):
+    t = degradation.table()
+    assert len(t.rows) == len(degradation.rows) + 1 and "energy distance" in t.headers
+    fit = degradation.exponent("naive")
+    assert fit["points"] >= 2 and math.isfinite(fit["exponent"])
+
+
+def test_fit_exponent_recovers_a_power_law():
+    s = [2, 4, 8, 16]
+    fit = fit_exponent(s, [3 * x**1.5 for x in s])
+    assert abs(fit["exponent"] - 1.5) < 1e-9 and abs(fit["prefactor"] - 3) < 1e-9 and fit["r2"] > 0.999
+    assert math.isnan(fit_exponent([1, 2], [0.0, -1.0])["exponent"])
+
+
+def test_interpolation_ancestral_varies_ddim_does_not(analyzer):
+    g = torch.Generator().manual_seed(5)
+    z1, z2 = torch.randn(2, generator=g), torch.randn(2, generator=g)
+    r = analyzer.measure_interpolation_smoothness(z1, z2, num_points=5, num_runs=3, steps=20)
+    assert r["ancestral"]["frames"].shape == (3, 5, 2)
+    assert r["ancestral"]["mean_run_variance"] > 1e-4
+    assert r["ddim"]["mean_run_variance"] == 0.0
+    assert len(r["ddim"]["frame_differences"]) == 4
+
+
+def test_sample_with_names_and_errors(setup):
+    schedule, _, model = setup
+    x = torch.randn(8, 2, generator=torch.Generator().manual_seed(0))
+    a = sample_with("ancestral_beta_tilde", model, schedule, x, 10, generator=torch.Generator().manual_seed(1))
+    b = sample_with("ddim", model, schedule, x, 10, eta=1.0, generator=torch.Generator().manual_seed(1))
+    assert torch.allclose(a, b, rtol=1e-5, atol=1e-6)  # DDIM η=1 is respaced DDPM with β̃
+    with pytest.raises(ValueError, match="sampler"):
+        sample_with("euler", model, schedule, x, 10)
+    with pytest.raises(ValueError, match="dividing"):
+        sample_with("naive", model, schedule, x, 30)
+
+
+def test_report_prints_all_three_sections(setup, capsys):
+    schedule, mixture, model = setup
+    out = analyze_ancestral_limitations(model, schedule, (2,), mixture=mixture, num_runs=4, num_samples=60,
+                                        step_counts=(50, 10), interp_steps=10)
+    text = capsys.readouterr().out
+    for word in ("REPRODUCIBILITY", "STEP DEGRADATION", "INTERPOLATION", "noise floor"):
+        assert word in text
+    assert out["reproducibility"]["ancestral"]["variance"] > 0
+    assert out["reproducibility"]["ddim"]["variance"] == 0
