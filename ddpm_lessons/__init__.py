@@ -25,3 +25,12 @@ __all__ = [
     "ancestral_sample", "naive_strided_sample", "respaced_ancestral_sample", "ddim_sample",
     "ddim_invert", "lerp", "slerp", "default_device", "device_name", "fast_mode", "pick",
 ]
+
+# --- pretrained models, networks, data and metrics (models/, pretrained.py, data.py, metrics.py) ---
+from . import metrics  # noqa: E402
+from .data import load_mnist, make_grid, to_image  # noqa: E402
+from .models import CountingModel, DigitClassifier, MLPEps, UNet, ddpm_cifar10_unet  # noqa: E402
+from .pretrained import CheckpointError, Pretrained, load_pretrained  # noqa: E402
+
+__all__ += ["metrics", "load_mnist", "make_grid", "to_image", "CountingModel", "DigitClassifier", "MLPEps",
+            "UNet", "ddpm_cifar10_unet", "CheckpointError", "Pretrained", "load_pretrained"]

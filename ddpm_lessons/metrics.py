@@ -1,0 +1,221 @@
+"""The chapter's measurements: 2D sample quality, image sample quality, run-to-run variation.
+
+2D (the swiss roll, whose true density is known):
+  * :func:`log_likelihood` — mean (and median) log p(x) under the true mixture;
+  * :func:`energy_distance` — Székely & Rizzo's energy distance
+    E(X, Y) = 2E‖X−Y‖ − E‖X−X'‖ − E‖Y−Y'‖ (V-statistic: identical sets give exactly 0), and
+    :func:`energy_distance_with_floor`, which also reports the distance between two fresh true
+    sets of the same size (the noise floor no sampler can beat at that size);
+  * :func:`sliced_wasserstein` — mean 1D Wasserstein-2² over random projections.
+
+Images (16×16 digits):
+  * :func:`classify`, :func:`confident_fraction`, :func:`class_histogram` — what the digit
+    classifier says about samples (are they clearly digits? are all classes there?);
+  * :func:`frechet_distance`, :func:`feature_frechet_distance` — **FD in MNIST-classifier
+    features**: the Fréchet (2-Wasserstein) distance between Gaussians fitted to penultimate
+    features of the chapter's small digit classifier. This is *not* FID. FID (Heusel et al. 2017)
+    uses Inception-v3 features trained on natural 299×299 RGB photographs (ImageNet); on 16×16
+    grayscale digits those features are mostly about upsampling artefacts, the weights would have
+    to be downloaded (~100 MB), and one Inception pass per sample would dwarf the cost of the
+    sampler on a laptop CPU. A classifier trained on the same digits gives features that respond
+    to digit shape, and its numbers are only comparable with each other, at the same sample size
+    (the estimate is biased upward at small n; see :func:`feature_fd_floor`).
+
+Runs and paths:
+  * :func:`pairwise_mse`, :func:`frame_differences`, :func:`run_variance`.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .checks import check_float_tensor, check_int
+from .mixture import GaussianMixture
+
+
+# =========================================================================== 2D
+def log_likelihood(x: torch.Tensor, mixture: GaussianMixture) -> dict:
+    """Mean and median log p(x) under the true mixture (nats per sample)."""
+    lp = mixture.log_prob(x)
+    return {"mean": lp.mean().item(), "median": lp.median().item()}
+
+
+def _mean_pairwise_distance(a: torch.Tensor, b: torch.Tensor, chunk: int) -> float:
+    """E‖a_i − b_j‖ over all pairs, in float64, chunked so memory is O(chunk·len(b))."""
+    total = 0.0
+    for i in range(0, a.shape[0], chunk):
+        total += torch.cdist(a[i:i + chunk], b).sum().item()
+    return total / (a.shape[0] * b.shape[0])
+
+
+def energy_distance(x: torch.Tensor, y: torch.Tensor, chunk: int = 1024) -> float:
+    """Energy distance 2E‖X−Y‖ − E‖X−X'‖ − E‖Y−Y'‖ between two sample sets (Székely & Rizzo 2013).
+
+    V-statistic over all pairs (including i = j), so ``energy_distance(x, x) == 0`` and the value
+    is symmetric and >= 0. ``x`` (n, D) and ``y`` (m, D); flattened beyond the batch dimension.
+    Memory is O(chunk·max(n, m)), so n, m of several thousands are fine.
+    """
+    x = check_float_tensor("x", x).detach().flatten(1).to("cpu", torch.float64)
+    y = check_float_tensor("y", y).detach().flatten(1).to("cpu", torch.float64)
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"x and y must have the same dimension, got {x.shape[1]} and {y.shape[1]}")
+    chunk = check_int("chunk", chunk, 1, 10**7)
+    d = (2 * _mean_pairwise_distance(x, y, chunk) - _mean_pairwise_distance(x, x, chunk)
+         - _mean_pairwise_distance(y, y, chunk))
+    return max(d, 0.0)  # the V-statistic is >= 0 up to rounding
+
+
+def energy_distance_with_floor(samples: torch.Tensor, mixture: GaussianMixture,
+                               generator: torch.Generator | None = None) -> tuple[float, float]:
+    """(energy distance of ``samples`` to fresh true samples, the true-vs-true floor), both at n = len(samples).
+
+    The floor is the distance between two independent fresh true sets of the same size: a
+    perfect sampler scores about the floor, never 0, at finite n.
+    """
+    n = check_float_tensor("samples", samples).shape[0]
+    ref = mixture.sample(n, generator)
+    floor = energy_distance(mixture.sample(n, generator), ref)
+    return energy_distance(samples, ref), floor
+
+
+def sliced_wasserstein(x: torch.Tensor, y: torch.Tensor, n_projections: int = 128,
+                       generator: torch.Generator | None = None) -> float:
+    """Mean over random unit directions θ of W₂²(θᵀX, θᵀY) (sorted 1D projections, equal sizes)."""
+    x = check_float_tensor("x", x).detach().flatten(1).to("cpu", torch.float64)
+    y = check_float_tensor("y", y).detach().flatten(1).to("cpu", torch.float64)
+    if x.shape != y.shape:
+        raise ValueError(f"x and y must have the same shape (n, D), got {tuple(x.shape)} and {tuple(y.shape)}")
+    n_projections = check_int("n_projections", n_projections, 1, 10**6)
+    theta = torch.randn(x.shape[1], n_projections, generator=generator, dtype=torch.float64)
+    theta = theta / theta.norm(dim=0, keepdim=True)
+    px, _ = (x @ theta).sort(0)
+    py, _ = (y @ theta).sort(0)
+    return (px - py).pow(2).mean().item()
+
+
+# =========================================================================== images
+def _check_images(name, x):
+    x = check_float_tensor(name, x, min_dim=4)
+    if tuple(x.shape[1:]) != (1, 16, 16):
+        raise ValueError(f"{name} must have shape (N, 1, 16, 16) in [-1, 1], got {tuple(x.shape)}")
+    return x
+
+
+@torch.inference_mode()
+def _batched(fn, x, batch_size):
+    return torch.cat([fn(x[i:i + batch_size]).float().cpu() for i in range(0, x.shape[0], batch_size)])
+
+
+def _prep(classifier, x):
+    """Samples may overshoot [−1, 1] slightly; the classifier saw [−1, 1] only, so clamp."""
+    device = next(classifier.parameters()).device
+    return x.detach().clamp(-1.0, 1.0).to(device, torch.float32)
+
+
+def classify(samples: torch.Tensor, classifier, batch_size: int = 512) -> torch.Tensor:
+    """Class probabilities (N, 10) of 16×16 ``samples`` under the digit classifier (eval mode)."""
+    x = _prep(classifier, _check_images("samples", samples))
+    classifier.eval()
+    return _batched(lambda b: torch.softmax(classifier(b), dim=1), x, batch_size)
+
+
+def confident_fraction(probs: torch.Tensor, threshold: float = 0.9) -> float:
+    """Fraction of samples whose top class probability is >= ``threshold``."""
+    if not 0.0 < threshold <= 1.0:
+        raise ValueError(f"threshold must lie in (0, 1], got {threshold}")
+    probs = check_float_tensor("probs", probs)
+    return (probs.max(dim=1).values >= threshold).float().mean().item()
+
+
+def class_histogram(probs: torch.Tensor) -> torch.Tensor:
+    """Fraction of samples assigned (argmax) to each class, shape (num_classes,), sums to 1."""
+    probs = check_float_tensor("probs", probs)
+    counts = torch.bincount(probs.argmax(dim=1), minlength=probs.shape[1]).double()
+    return counts / counts.sum()
+
+
+def classifier_features(samples: torch.Tensor, classifier, batch_size: int = 512) -> torch.Tensor:
+    """Penultimate classifier features (N, feature_dim) in float64."""
+    x = _prep(classifier, _check_images("samples", samples))
+    classifier.eval()
+    return _batched(classifier.features, x, batch_size).double()
+
+
+def feature_statistics(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean (d,) and unbiased covariance (d, d) of features (n, d), in float64."""
+    f = check_float_tensor("features", features).double()
+    if f.shape[0] < 2:
+        raise ValueError(f"features must hold at least 2 rows for a covariance, got {f.shape[0]}")
+    return f.mean(0), torch.cov(f.T)
+
+
+def _sqrtm_psd(a: torch.Tensor) -> torch.Tensor:
+    """Symmetric PSD square root by eigendecomposition (negative rounding eigenvalues → 0)."""
+    lam, U = torch.linalg.eigh((a + a.T) / 2)
+    return (U * lam.clamp(min=0).sqrt()) @ U.T
+
+
+def frechet_distance(mu1, cov1, mu2, cov2) -> float:
+    """Fréchet distance between N(μ₁, C₁) and N(μ₂, C₂) (Dowson & Landau 1982), in float64:
+
+        d² = ‖μ₁ − μ₂‖² + tr C₁ + tr C₂ − 2 tr (√C₁ C₂ √C₁)^{1/2}
+
+    The cross term uses the symmetric form (√C₁ C₂ √C₁)^{1/2}, whose trace equals that of
+    (C₁C₂)^{1/2} but needs only symmetric eigendecompositions (no scipy).
+    """
+    mu1, mu2 = (torch.as_tensor(m, dtype=torch.float64).flatten() for m in (mu1, mu2))
+    cov1, cov2 = (torch.as_tensor(c, dtype=torch.float64) for c in (cov1, cov2))
+    d = mu1.numel()
+    if mu2.numel() != d or cov1.shape != (d, d) or cov2.shape != (d, d):
+        raise ValueError(f"mu1, mu2 must have shape (d,) and cov1, cov2 shape (d, d); got {tuple(mu1.shape)}, "
+                         f"{tuple(mu2.shape)}, {tuple(cov1.shape)}, {tuple(cov2.shape)}")
+    s1 = _sqrtm_psd(cov1)
+    cross = _sqrtm_psd(s1 @ cov2 @ s1)
+    value = (mu1 - mu2).pow(2).sum() + cov1.trace() + cov2.trace() - 2 * cross.trace()
+    return max(value.item(), 0.0)
+
+
+def feature_frechet_distance(samples_a: torch.Tensor, samples_b: torch.Tensor, classifier) -> float:
+    """FD in MNIST-classifier features between two image sets (see the module docstring; not FID)."""
+    mu_a, cov_a = feature_statistics(classifier_features(samples_a, classifier))
+    mu_b, cov_b = feature_statistics(classifier_features(samples_b, classifier))
+    return frechet_distance(mu_a, cov_a, mu_b, cov_b)
+
+
+def feature_fd_floor(classifier, n: int = 250) -> float:
+    """Real-vs-real floor: FD between two disjoint halves of the held-out digits (n each, n <= 250).
+
+    Compare a sampler's FD against held-out images only at the same n: the estimate grows as n shrinks.
+    """
+    from .data import load_mnist
+
+    n = check_int("n", n, 2, 250)
+    held, _ = load_mnist("heldout")
+    return feature_frechet_distance(held[:n], held[n:2 * n], classifier)
+
+
+# =========================================================================== runs and paths
+def pairwise_mse(runs: torch.Tensor) -> torch.Tensor:
+    """R×R matrix of mean squared differences between runs (R, ...): M[i, j] = mean((r_i − r_j)²)."""
+    r = check_float_tensor("runs", runs).detach().flatten(1).double()
+    sq = r.pow(2).sum(1)
+    m = (sq[:, None] + sq[None, :] - 2 * r @ r.T) / r.shape[1]
+    m = m.clamp(min=0)
+    m.fill_diagonal_(0)
+    return m
+
+
+def frame_differences(frames: torch.Tensor) -> torch.Tensor:
+    """Mean squared difference between consecutive frames (P, ...) → (P − 1,)."""
+    f = check_float_tensor("frames", frames).detach().flatten(1).double()
+    if f.shape[0] < 2:
+        raise ValueError(f"frames must hold at least 2 frames, got {f.shape[0]}")
+    return (f[1:] - f[:-1]).pow(2).mean(1)
+
+
+def run_variance(all_runs: torch.Tensor) -> torch.Tensor:
+    """Variance across runs at each point, averaged over elements: (runs, points, ...) → (points,)."""
+    r = check_float_tensor("all_runs", all_runs, min_dim=2).detach().double()
+    if r.shape[0] < 2:
+        raise ValueError(f"all_runs must hold at least 2 runs (dimension 0), got {r.shape[0]}")
+    return r.var(dim=0, unbiased=True).flatten(1).mean(1) if r.ndim > 2 else r.var(dim=0, unbiased=True)
