@@ -117,6 +117,7 @@ class DegradationResult:
     num_samples: int
     kind: str
     samples: dict = field(default_factory=dict, repr=False)
+    reference_steps: int = 1000
 
     def select(self, sampler: str, key: str):
         """(steps list, values list) of one sampler, in the order measured."""
@@ -132,25 +133,32 @@ class DegradationResult:
     def quality_key(self) -> str:
         return "energy_distance" if self.kind == "2d" else "fd"
 
-    def exponent(self, sampler: str, key: str | None = None, min_excess_over_floor: float = 1.0) -> dict:
-        """Fit excess = metric − floor ∝ skip^p over this sampler's reduced-step rows.
-
-        Points whose excess is below ``min_excess_over_floor`` × floor are left out (they are
-        within noise of the floor and would flatten the fit).
-        """
+    def excess(self, sampler: str, key: str | None = None):
+        """(skips, excess) of one sampler: metric − floor for distances, real − sample for log-likelihood."""
         key = key or self.quality_key()
         fl = self.floor[key]
         rs = [r for r in self.rows if r["sampler"] == sampler]
-        skips = [r["skip"] for r in rs]
-        excess = [r[key] - fl for r in rs]
-        excess = [e if e > min_excess_over_floor * abs(fl) else float("nan") for e in excess]
-        return fit_exponent(skips, excess)
+        sign = -1.0 if key == "log_likelihood" else 1.0
+        return [r["skip"] for r in rs], [sign * (r[key] - fl) for r in rs]
+
+    def exponent(self, sampler: str, key: str | None = None, min_excess: float | None = None) -> dict:
+        """Fit excess ∝ skip^p over this sampler's rows (see :meth:`excess`).
+
+        Only reduced-step rows (skip > 1) whose excess is clearly above noise enter the fit: above
+        ``min_excess`` (default: the floor itself for distances, 0.3 nats for log-likelihood).
+        """
+        key = key or self.quality_key()
+        if min_excess is None:
+            min_excess = 0.3 if key == "log_likelihood" else abs(self.floor[key])
+        skips, exc = self.excess(sampler, key)
+        exc = [e if (e > min_excess and sk > 1) else float("nan") for sk, e in zip(skips, exc)]
+        return fit_exponent(skips, exc)
 
     def table(self, caption=None) -> Table:
         q = self.quality_key()
         if self.kind == "2d":
             headers = ["sampler", "steps", "skip", "energy distance", "ED − floor", "log-lik",
-                       "MSE vs 1000-step ref", "ms / sample"]
+                       "MSE vs ancestral ref", "ms / sample"]
             rows = [[LABELS.get(r["sampler"], r["sampler"]), r["steps"], r["skip"], r["energy_distance"],
                      r["energy_distance"] - self.floor["energy_distance"], r["log_likelihood"],
                      r["mse_vs_reference"], 1e3 * r["seconds_per_sample"]] for r in self.rows]
@@ -158,7 +166,7 @@ class DegradationResult:
                          self.floor["log_likelihood"], self.floor["mse"], "–"])
         else:
             headers = ["sampler", "steps", "skip", "FD (features)", "FD − floor", "confident",
-                       "MSE vs 1000-step ref", "ms / sample"]
+                       "MSE vs ancestral ref", "ms / sample"]
             rows = [[LABELS.get(r["sampler"], r["sampler"]), r["steps"], r["skip"], r[q], r[q] - self.floor[q],
                      r.get("confident", float("nan")), r["mse_vs_reference"], 1e3 * r["seconds_per_sample"]]
                     for r in self.rows]
@@ -221,8 +229,12 @@ class AncestralSamplingAnalyzer:
 
         x = x.detach().cpu()
         if self.kind == "2d":
-            ed, floor = metrics.energy_distance_with_floor(x, self.mixture, generator=_gen(seed))
-            real = self.mixture.sample(len(x), _gen(seed + 1))
+            g = _gen(seed)
+            ed, floor = metrics.energy_distance_with_floor(x, self.mixture, generator=g)
+            # the floor is itself a random number: average three independent real-vs-real draws
+            floor = (floor + sum(metrics.energy_distance(self.mixture.sample(len(x), g), self.mixture.sample(len(x), g))
+                                 for _ in range(2))) / 3
+            real = self.mixture.sample(max(len(x), 5000), _gen(seed + 1))
             return {"energy_distance": float(ed), "energy_distance_floor": float(floor),
                     "log_likelihood": float(self.mixture.log_prob(x).mean()),
                     "log_likelihood_real": float(self.mixture.log_prob(real).mean())}
@@ -241,8 +253,9 @@ class AncestralSamplingAnalyzer:
     # ------------------------------------------------------------------ 1. reproducibility
     def measure_reproducibility(self, x_T, num_runs: int = 10, *, sampler: str = "ancestral",
                                 steps: int | None = None, eta: float = 0.0, seed: int = 0) -> dict:
-        """Run the sampler ``num_runs`` times from the SAME x_T (one batch of copies, so the runs
-        differ only in the noise drawn during sampling) and measure how much the outputs differ.
+        """Run the sampler ``num_runs`` times from the SAME x_T (separate calls, generator seeds
+        ``seed``, ``seed + 1``, …: the runs differ only in the noise drawn during sampling) and
+        measure how much the outputs differ. A deterministic sampler gives bit-identical runs.
 
         Returns ``variance`` (per-dimension variance across runs, averaged), ``mean_pairwise_mse``,
         ``std_pairwise_mse``, ``mean_sample``, ``samples`` (num_runs, *sample_shape) and the settings.
@@ -252,8 +265,7 @@ class AncestralSamplingAnalyzer:
         x = self._as_batch(x_T)
         if x.shape[0] != 1:
             raise ValueError(f"x_T must be ONE starting noise of shape {self.sample_shape}, got a batch of {x.shape[0]}")
-        xs = x.expand(num_runs, *self.sample_shape).clone()
-        out, _ = self._run(sampler, xs, steps, seed, eta)
+        out = torch.cat([self._run(sampler, x, steps, seed + r, eta)[0] for r in range(num_runs)])
         pm = pairwise_mse(out)
         return {"sampler": sampler, "steps": steps, "eta": eta, "num_runs": num_runs,
                 "variance": float(out.double().var(0).mean()),
@@ -263,22 +275,30 @@ class AncestralSamplingAnalyzer:
     # ------------------------------------------------------------------ 2. step degradation
     def measure_step_degradation(self, num_samples: int = 256, step_counts=(1000, 500, 250, 100, 50, 20, 10),
                                  samplers=("naive", "ancestral", "ancestral_beta_tilde", "ddim"), *,
-                                 seed: int = 0, keep: int = 8) -> DegradationResult:
+                                 seed: int = 0, keep: int = 8, mse_floor: bool = True,
+                                 full_steps_for=None, reference_steps: int | None = None) -> DegradationResult:
         """Every sampler at every step count from the SAME ``num_samples`` starting noises.
 
         Controls: a 1000-step (= T) ancestral reference run, and a second one with a different
         generator, whose MSE to the first is the noise floor of "MSE vs reference". Rows with
         steps = T are run once per distinct sampler (naive with stride 1, respaced ancestral with
-        σ² = β and the reference are the same chain, so that chain is reused).
+        σ² = β and the reference are the same chain, so that chain is reused). ``mse_floor=False``
+        skips the second reference run (for expensive models); the MSE floor is then NaN.
+        ``full_steps_for``: if given, only these samplers are run at steps = T (saves time).
+        ``reference_steps`` (default T): length of the ancestral reference chain (a respaced chain if < T).
         """
         num_samples = check_int("num_samples", num_samples, 2, 10**7)
         T = self.schedule.T
         for s in samplers:
             check_choice("sampler", s, SAMPLERS)
         x_T = _randn((num_samples, *self.sample_shape), seed, self.device)
-        ref, t_ref = self._run("ancestral", x_T, T, seed + 1)
-        ref2, _ = self._run("ancestral", x_T, T, seed + 2)
-        floor_mse = float((ref.double() - ref2.double()).pow(2).mean())
+        R = check_int("reference_steps", reference_steps or T, 1, T)
+        ref, t_ref = self._run("ancestral", x_T, R, seed + 1)
+        if mse_floor:
+            ref2, _ = self._run("ancestral", x_T, R, seed + 2)
+            floor_mse = float((ref.double() - ref2.double()).pow(2).mean())
+        else:
+            floor_mse = float("nan")
         floor = {"mse": floor_mse}
         q_ref = self.quality(ref, seed=seed + 100)
         if self.kind == "2d":
@@ -289,7 +309,9 @@ class AncestralSamplingAnalyzer:
         for s in samplers:
             for steps in step_counts:
                 steps = check_int("steps", steps, 1, T)
-                same_as_ref = steps == T and s in ("naive", "ancestral")
+                if steps == T and full_steps_for is not None and s not in full_steps_for:
+                    continue
+                same_as_ref = steps == R and (s == "ancestral" or (s == "naive" and steps == T))
                 if same_as_ref:
                     out, secs = ref, t_ref
                 else:
@@ -302,7 +324,8 @@ class AncestralSamplingAnalyzer:
                 row.update({k: v for k, v in q.items() if not k.endswith(("_floor", "_real"))})
                 rows.append(row)
                 kept[(s, steps)] = out[:keep]
-        return DegradationResult(rows=rows, floor=floor, num_samples=num_samples, kind=self.kind, samples=kept)
+        return DegradationResult(rows=rows, floor=floor, num_samples=num_samples, kind=self.kind, samples=kept,
+                                 reference_steps=R)
 
     # ------------------------------------------------------------------ 3. interpolation
     def measure_interpolation_smoothness(self, z1, z2, num_points: int = 9, num_runs: int = 4, *,
@@ -313,6 +336,7 @@ class AncestralSamplingAnalyzer:
         Returns per sampler: ``frames`` (num_runs, num_points, *shape), ``frame_differences``
         (mean over runs of the MSE between adjacent frames), ``run_variance`` (per α: variance
         across runs), and their means. A deterministic sampler has run variance exactly 0.
+        ``steps`` is one number for every sampler or a dict ``{sampler: steps}``.
         """
         from . import metrics
         from .interpolation import lerp, slerp
@@ -321,32 +345,38 @@ class AncestralSamplingAnalyzer:
         num_points = check_int("num_points", num_points, 2, 10_000)
         num_runs = check_int("num_runs", num_runs, 2, 10_000)
         steps = steps or self.schedule.T
+        steps_of = steps if isinstance(steps, dict) else {s: steps for s in samplers}
         a, b = self._as_batch(z1)[0], self._as_batch(z2)[0]
         alphas = torch.linspace(0, 1, num_points)
         zs = (slerp if path == "slerp" else lerp)(a.cpu(), b.cpu(), alphas).to(self.device)
-        batch = zs.repeat(num_runs, *([1] * len(self.sample_shape)))  # run-major
         out = {"alphas": alphas, "path": path, "steps": steps}
         for s in samplers:
-            frames, _ = self._run(s, batch, steps, seed + 1)
+            # one call per run (generator seed + 1 + r): runs share x_T and differ only in sampling noise
+            frames = torch.stack([self._run(s, zs, steps_of[s], seed + 1 + r)[0] for r in range(num_runs)])
             frames = frames.view(num_runs, num_points, *self.sample_shape)
             fd = torch.stack([metrics.frame_differences(f) for f in frames]).mean(0)
             rv = metrics.run_variance(frames)
-            out[s] = {"frames": frames, "frame_differences": fd, "mean_frame_diff": float(torch.as_tensor(fd).mean()),
+            out[s] = {"steps": steps_of[s], "frames": frames, "frame_differences": fd, "mean_frame_diff": float(torch.as_tensor(fd).mean()),
                       "run_variance": rv, "mean_run_variance": float(torch.as_tensor(rv).mean())}
         return out
 
 
 def analyze_ancestral_limitations(model, schedule, sample_shape, *, mixture=None, classifier=None,
                                   reference_images=None, num_runs=8, num_samples=256,
-                                  step_counts=(1000, 250, 50, 10), interp_steps=None, seed=0,
+                                  step_counts=(1000, 250, 50, 10), interp_steps=None, repro_steps=None, seed=0,
                                   device=None, print_report=True) -> dict:
-    """Run the three measurements and print a summary with the noise floors beside every number."""
+    """Run the three measurements and print a summary with the noise floors beside every number.
+
+    ``interp_steps`` / ``repro_steps`` (default T) set the chain lengths of the interpolation and
+    reproducibility runs; the degradation reference is the longest of ``step_counts``.
+    """
     an = AncestralSamplingAnalyzer(model, schedule, sample_shape, mixture=mixture, classifier=classifier,
                                    reference_images=reference_images, device=device)
     x = _randn((1, *an.sample_shape), seed + 10, an.device)
     repro = {s: an.measure_reproducibility(x, num_runs, sampler=s, steps=st, seed=seed)
-             for s, st in (("ancestral", schedule.T), ("ddim", min(50, schedule.T)))}
-    degr = an.measure_step_degradation(num_samples, step_counts, ("naive", "ancestral", "ddim"), seed=seed)
+             for s, st in (("ancestral", repro_steps or schedule.T), ("ddim", min(50, schedule.T)))}
+    degr = an.measure_step_degradation(num_samples, step_counts, ("naive", "ancestral", "ddim"), seed=seed,
+                                       reference_steps=max(step_counts))
     z1, z2 = _randn((1, *an.sample_shape), seed + 11, an.device), _randn((1, *an.sample_shape), seed + 12, an.device)
     interp = an.measure_interpolation_smoothness(z1, z2, steps=interp_steps, seed=seed)
     lines = []
@@ -357,7 +387,7 @@ def analyze_ancestral_limitations(model, schedule, sample_shape, *, mixture=None
                     [[LABELS[s], r["steps"], r["variance"], r["mean_pairwise_mse"]] for s, r in repro.items()]))
         print(f"\n{bar}\n2. STEP DEGRADATION: {num_samples} samples, same x_T for every sampler\n{bar}")
         print(degr.table())
-        print(f"noise floor of 'MSE vs 1000-step ref' (1000-step ancestral vs itself, another generator): "
+        print(f"noise floor of 'MSE vs ancestral ref' ({degr.reference_steps}-step ancestral vs itself, another generator): "
               f"{degr.floor['mse']:.4g}")
         print(f"\n{bar}\n3. INTERPOLATION ({interp['path']}, {interp['steps']} steps, "
               f"{len(interp['alphas'])} points)\n{bar}")
@@ -365,3 +395,46 @@ def analyze_ancestral_limitations(model, schedule, sample_shape, *, mixture=None
                     [[LABELS[s], interp[s]["mean_frame_diff"], interp[s]["mean_run_variance"]]
                      for s in ("ancestral", "ddim")]))
     return {"reproducibility": repro, "degradation": degr, "interpolation": interp, "lines": lines}
+
+
+def path_norms(dim: int, alphas, num_pairs: int = 64, seed: int = 0) -> dict:
+    """‖x(α)‖/√dim along lerp and slerp between ``num_pairs`` pairs of independent N(0, I) noises.
+
+    Returns ``{"alphas", "lerp", "slerp"}`` (mean over pairs) and the spreads ``lerp_std``,
+    ``slerp_std``. For independent Gaussians ‖lerp(½)‖/√d ≈ √(½² + ½²) = 1/√2; slerp stays ≈ 1.
+    """
+    from .interpolation import lerp, slerp
+
+    g = _gen(seed)
+    alphas = torch.as_tensor(alphas, dtype=torch.float32)
+    res = {"lerp": [], "slerp": []}
+    for _ in range(check_int("num_pairs", num_pairs, 1, 10**6)):
+        a, b = torch.randn(dim, generator=g), torch.randn(dim, generator=g)
+        res["lerp"].append(lerp(a, b, alphas).norm(dim=1) / math.sqrt(dim))
+        res["slerp"].append(slerp(a, b, alphas).norm(dim=1) / math.sqrt(dim))
+    out = {"alphas": alphas}
+    for k, v in res.items():
+        v = torch.stack(v)
+        out[k], out[f"{k}_std"] = v.mean(0), v.std(0)
+    return out
+
+
+def decode_path_points(model, schedule, sample_shape, num_pairs: int, alpha: float = 0.5, *, steps: int = 50,
+                       seed: int = 0, device=None) -> dict:
+    """Decode x(α) with DDIM η=0 for ``num_pairs`` independent pairs of noises, along lerp and slerp.
+
+    Returns ``{"lerp": (num_pairs, *shape), "slerp": ..., "endpoint": ...}`` where ``endpoint`` decodes
+    the first noise of each pair (α = 0: an ordinary sample, the in-distribution reference).
+    """
+    from .interpolation import lerp, slerp
+
+    g = _gen(seed)
+    num_pairs = check_int("num_pairs", num_pairs, 1, 10**6)
+    a = torch.randn(num_pairs, *sample_shape, generator=g)
+    b = torch.randn(num_pairs, *sample_shape, generator=g)
+    starts = {"endpoint": a,
+              "lerp": torch.stack([lerp(x, y, alpha) for x, y in zip(a, b)]),
+              "slerp": torch.stack([slerp(x, y, alpha) for x, y in zip(a, b)])}
+    x = torch.cat(list(starts.values())).to(device or "cpu")
+    out = ddim_sample(model, schedule, x, steps, progress=False).cpu()
+    return dict(zip(starts, out.split(num_pairs)))
