@@ -65,18 +65,20 @@ def time_call(fn, *, repeats: int = 3, warmup: int = 1, device=None) -> float:
     return statistics.median(times)
 
 
-def time_interleaved(fns: dict, *, repeats: int = 3, warmup: int = 1, device=None) -> dict:
+def time_interleaved(fns: dict, *, repeats: int = 3, warmup: int = 1, device=None, keep_all: bool = False) -> dict:
     """Seconds of each callable in ``fns`` ({name: fn}), measured in interleaved rounds.
 
     Round r times every fn once, so a burst of load from another process hits all of them alike
     instead of one; each fn's result is its *minimum* over the rounds (load can only add time, so
     the minimum is the least disturbed estimate). Use it when timings are compared with each other.
+    ``keep_all=True`` returns every round's time instead ({name: [seconds, ...]}), for ratios
+    taken round by round (the benchmarks report their median and spread).
     """
     repeats = check_int("repeats", repeats, 1, 10_000)
     warmup = check_int("warmup", warmup, 0, 10_000)
     if not isinstance(fns, dict) or not fns or not all(callable(f) for f in fns.values()):
         raise TypeError("fns must be a non-empty dict of callables")
-    best = {k: float("inf") for k in fns}
+    times = {k: [] for k in fns}
     with torch.inference_mode():
         for _ in range(warmup):
             for fn in fns.values():
@@ -89,8 +91,8 @@ def time_interleaved(fns: dict, *, repeats: int = 3, warmup: int = 1, device=Non
                 fn()
                 if device is not None:
                     _sync(device)
-                best[k] = min(best[k], time.perf_counter() - start)
-    return best
+                times[k].append(time.perf_counter() - start)
+    return times if keep_all else {k: min(v) for k, v in times.items()}
 
 
 def time_per_call(model, x: torch.Tensor, t: torch.Tensor, repeats: int = 5, warmup: int = 2) -> float:

@@ -98,6 +98,8 @@ def execute(path: Path, timeout: int = 1200) -> float:
 
     nb = _read(path)
     os.environ["DDPM_LESSONS_FAST"] = "0"
+    # no browser renders these outputs: store the widgets' static figures, which GitHub can show
+    os.environ["DDPM_LESSONS_STATIC"] = "1"
     start = time.perf_counter()
     NotebookClient(nb, timeout=timeout, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()

@@ -1,0 +1,84 @@
+"""Benchmarks of the chapter's own cost. Prints a table; writes benchmarks/results/.
+
+    python -m benchmarks                       # everything (≈ 30 min on 2 CPU cores)
+    python -m benchmarks --only overhead,diffusers,scaling   # skip the notebook runs
+    python -m benchmarks --repeats 5
+
+All comparisons are ratios measured side by side in one run (interleaved repetitions; median and
+spread); absolute times are context only. ``diffusers`` comes from the optional extra
+``pip install -e ".[bench]"``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from ddpm_lessons import default_device  # noqa: E402
+from ddpm_lessons.pretrained import load_pretrained  # noqa: E402
+from ddpm_lessons.tables import Table  # noqa: E402
+
+from . import common, notebook_cost, overhead, scaling, vs_diffusers  # noqa: E402
+
+OUT = Path(__file__).resolve().parent / "results"
+PARTS = ("overhead", "diffusers", "scaling", "notebooks")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default=",".join(PARTS), help=f"comma-separated subset of {PARTS}")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--device", default=None)
+    args = parser.parse_args(argv)
+    parts = [p.strip() for p in args.only.split(",") if p.strip()]
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        parser.error(f"--only takes a subset of {PARTS}, got {sorted(unknown)}")
+    device = args.device or default_device()
+    OUT.mkdir(exist_ok=True)
+    print(f"machine: {common.machine(device)}", flush=True)
+    bundles = {name: load_pretrained(name, device=device) for name in ("mnist", "toy2d")}
+    results, tables, all_ok = {"machine": common.machine(device)}, [], True
+
+    if "overhead" in parts:
+        rows = overhead.run(bundles, {"mnist": 16, "toy2d": 2000}, device, args.repeats)
+        tables.append(Table(["model", "batch", "sampler", "ratio (median)", "min", "max", "s/run", "bar", "ok"],
+                            rows, caption="sampler time / (calls × bare forward time)"))
+        results["overhead"], all_ok = rows, all_ok and all(r[-1] for r in rows)
+    if "diffusers" in parts:
+        try:
+            rows = vs_diffusers.run(bundles, {"mnist": 16, "toy2d": 256}, device, args.repeats)
+        except ImportError:
+            print('  diffusers is not installed: pip install -e ".[bench]"  (skipped)')
+            rows = []
+        tables.append(Table(["model", "batch", "sampler", "ours/diffusers", "min", "max", "max rel diff", "bar", "ok"],
+                            rows, caption="our time / diffusers' scheduler loop, same model and device"))
+        results["diffusers"], all_ok = rows, all_ok and all(r[-1] for r in rows)
+    if "scaling" in parts:
+        results["scaling"] = scaling.run(bundles["mnist"], device, OUT, args.repeats)
+    if "notebooks" in parts:
+        rows = notebook_cost.run()
+        fast_total = sum(r[2] for r in rows if r[1] == "fast")
+        tables.append(Table(["notebook", "mode", "seconds", "peak RSS (GB)", "ok"], rows,
+                            caption=f"test mode total {fast_total:.0f} s (bar {notebook_cost.BARS['fast_total_s']} s); "
+                                    f"reader mode bar: each ≤ 180 s and ≤ 1.5 GB"))
+        results["notebooks"] = rows
+        all_ok = all_ok and all(r[-1] for r in rows) and fast_total <= notebook_cost.BARS["fast_total_s"]
+
+    print()
+    for table in tables:
+        print(table, end="\n\n")
+    (OUT / "latest.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    (OUT / "latest.md").write_text(f"Machine: {results['machine']}\n\n"
+                                   + "\n\n".join(t._repr_markdown_() for t in tables) + "\n")
+    print(f"all bars hold: {all_ok}  (results in {OUT})")
+    return 0 if all_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""Our samplers against diffusers' scheduler loops, driving the same model on the same device.
+
+diffusers' ``DDPMScheduler``/``DDIMScheduler`` are built from arguments (no weights, no network)
+with our schedule (linear β from 1e-4 to 0.02, T = 1000), ε-prediction, no clipping, and
+- DDPM: ``variance_type="fixed_large"`` (σ² = β, our default), all 1000 steps;
+- DDIM: η = 0, ``timestep_spacing="trailing"`` and ``set_alpha_to_one=True``, which visit
+  exactly our "uniform" timesteps (999, 979, …, 19) and land on ᾱ = 1.
+Both sides draw their per-step noise from a CPU generator with the same seed, once per step with
+t > 0, so the stochastic sampler can be compared output to output, not only in distribution.
+"""
+from __future__ import annotations
+
+import torch
+
+from ddpm_lessons import ancestral_sample, ddim_sample
+
+from .common import interleaved, ratio_stats
+
+BARS = {("toy2d", "ddpm"): 0.67, ("toy2d", "ddim"): 0.90, ("mnist", "ddpm"): 1.0, ("mnist", "ddim"): 1.0}
+DDIM_TOL = 1e-5  # float32 (diffusers) vs float64 (ours) coefficients differ by ~1e-6 relative
+DDPM_TOL = 1e-4  # 1000 stochastic steps accumulate that difference a little further
+
+
+def _schedulers():
+    from diffusers import DDIMScheduler, DDPMScheduler
+
+    common = dict(num_train_timesteps=1000, beta_start=1e-4, beta_end=0.02, beta_schedule="linear",
+                  clip_sample=False, prediction_type="epsilon")
+    return (DDPMScheduler(variance_type="fixed_large", **common),
+            DDIMScheduler(timestep_spacing="trailing", set_alpha_to_one=True, steps_offset=0, **common))
+
+
+def diffusers_loop(model, scheduler, x_T, steps, seed=None):
+    scheduler.set_timesteps(steps)
+    g = torch.Generator().manual_seed(seed) if seed is not None else None
+    x = x_T
+    with torch.inference_mode():
+        for t in scheduler.timesteps:
+            eps = model(x, t.to(x.device).expand(x.shape[0]))
+            kwargs = {"generator": g} if g is not None else {"eta": 0.0}
+            x = scheduler.step(eps, t, x, **kwargs).prev_sample
+    return x
+
+
+def run(bundles: dict, batches: dict, device, repeats: int = 3) -> list:
+    """Rows (model, batch, sampler, median ratio ours/diffusers, min, max, max rel. diff, bar, ok)."""
+    ddpm, ddim = _schedulers()
+    rows = []
+    for name, bundle in bundles.items():
+        model, s, batch = bundle.model, bundle.schedule, batches[name]
+        x_T = torch.randn(batch, *bundle.sample_shape, generator=torch.Generator().manual_seed(2)).to(device)
+        cases = {
+            "ddpm": (lambda: ancestral_sample(model, s, x_T, generator=torch.Generator().manual_seed(3), progress=False),
+                     lambda: diffusers_loop(model, ddpm, x_T, 1000, seed=3), DDPM_TOL),
+            "ddim": (lambda: ddim_sample(model, s, x_T, 50, progress=False),
+                     lambda: diffusers_loop(model, ddim, x_T, 50), DDIM_TOL),
+        }
+        for kind, (ours, theirs, tol) in cases.items():
+            a, b = ours(), theirs()
+            rel = ((a - b).abs().max() / b.abs().max()).item()
+            times = interleaved({"ours": ours, "diffusers": theirs}, device, repeats)
+            med, lo, hi = ratio_stats(times["ours"], times["diffusers"])
+            bar = BARS[(name, kind)]
+            rows.append((name, batch, kind, med, lo, hi, rel, bar, med <= bar and rel <= tol))
+            print(f"  diffusers {name:6s} batch {batch:4d} {kind}: ours/diffusers {med:.3f} [{lo:.3f}, {hi:.3f}]"
+                  f"  max |diff|/max|x| = {rel:.1e} (tolerance {tol:g})", flush=True)
+    return rows
