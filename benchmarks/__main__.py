@@ -43,39 +43,49 @@ def main(argv=None) -> int:
     OUT.mkdir(exist_ok=True)
     print(f"machine: {common.machine(device)}", flush=True)
     bundles = {name: load_pretrained(name, device=device) for name in ("mnist", "toy2d")}
-    results, tables, all_ok = {"machine": common.machine(device)}, [], True
+    # results of earlier runs are kept: a partial run (--only) updates only its own parts
+    latest = OUT / "latest.json"
+    results = json.loads(latest.read_text()) if latest.exists() else {}
+    results["machine"] = common.machine(device)
+    done = {}
 
     if "overhead" in parts:
         rows = overhead.run(bundles, {"mnist": 16, "toy2d": 2000}, device, args.repeats)
-        tables.append(Table(["model", "batch", "sampler", "ratio (median)", "min", "max", "s/run", "bar", "ok"],
-                            rows, caption="sampler time / (calls × bare forward time)"))
-        results["overhead"], all_ok = rows, all_ok and all(r[-1] for r in rows)
+        done["overhead"] = (rows, Table(["model", "batch", "sampler", "ratio (median)", "min", "max", "s/run", "bar", "ok"],
+                                        rows, caption="sampler time / (calls × bare forward time)"), all(r[-1] for r in rows))
     if "diffusers" in parts:
         try:
             rows = vs_diffusers.run(bundles, {"mnist": 16, "toy2d": 256}, device, args.repeats)
         except ImportError:
             print('  diffusers is not installed: pip install -e ".[bench]"  (skipped)')
             rows = []
-        tables.append(Table(["model", "batch", "sampler", "ours/diffusers", "min", "max", "max rel diff", "bar", "ok"],
-                            rows, caption="our time / diffusers' scheduler loop, same model and device"))
-        results["diffusers"], all_ok = rows, all_ok and all(r[-1] for r in rows)
+        done["diffusers"] = (rows, Table(["model", "batch", "sampler", "ours/diffusers", "min", "max", "max rel diff", "bar", "ok"],
+                                         rows, caption="our time / diffusers' scheduler loop, same model and device"),
+                             all(r[-1] for r in rows))
     if "scaling" in parts:
-        results["scaling"] = scaling.run(bundles["mnist"], device, OUT, args.repeats)
+        sc = scaling.run(bundles["mnist"], device, OUT, args.repeats)
+        rows = [[f"{n} steps", t] for n, t in zip(sc["steps"], sc["seconds"])]
+        done["scaling"] = (sc, Table(["DDIM steps, MNIST batch 16", "seconds"], rows,
+                                     caption=f"{sc['slope_s'] * 1e3:.2f} ms per step, R² = {sc['r2']:.4f} "
+                                             "(plots: time_vs_steps.png, time_vs_batch.png)"), sc["r2"] > 0.98)
     if "notebooks" in parts:
         rows = notebook_cost.run()
         fast_total = sum(r[2] for r in rows if r[1] == "fast")
-        tables.append(Table(["notebook", "mode", "seconds", "peak RSS (GB)", "ok"], rows,
-                            caption=f"test mode total {fast_total:.0f} s (bar {notebook_cost.BARS['fast_total_s']} s); "
-                                    f"reader mode bar: each ≤ 180 s and ≤ 1.5 GB"))
-        results["notebooks"] = rows
-        all_ok = all_ok and all(r[-1] for r in rows) and fast_total <= notebook_cost.BARS["fast_total_s"]
+        done["notebooks"] = (rows, Table(["notebook", "mode", "seconds", "peak RSS (GB)", "ok"], rows,
+                                         caption=f"test mode total {fast_total:.0f} s (bar {notebook_cost.BARS['fast_total_s']} s); "
+                                                 f"reader mode bar: each ≤ 180 s and ≤ 1.5 GB"),
+                             all(r[-1] for r in rows) and fast_total <= notebook_cost.BARS["fast_total_s"])
 
+    for part, (rows, table, ok) in done.items():
+        results[part] = {"rows": rows, "markdown": table._repr_markdown_(), "text": str(table), "ok": ok}
     print()
-    for table in tables:
-        print(table, end="\n\n")
-    (OUT / "latest.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    for part in PARTS:
+        if part in results:
+            print(results[part]["text"], end="\n\n")
+    all_ok = all(results[p]["ok"] for p in PARTS if p in results)
+    latest.write_text(json.dumps(results, indent=2, default=str) + "\n")
     (OUT / "latest.md").write_text(f"Machine: {results['machine']}\n\n"
-                                   + "\n\n".join(t._repr_markdown_() for t in tables) + "\n")
+                                   + "\n\n".join(results[p]["markdown"] for p in PARTS if p in results) + "\n")
     print(f"all bars hold: {all_ok}  (results in {OUT})")
     return 0 if all_ok else 1
 
