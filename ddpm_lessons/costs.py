@@ -46,22 +46,9 @@ def time_call(fn, *, repeats: int = 3, warmup: int = 1, device=None) -> float:
 
     ``device``: synchronise this CUDA device around each run (None: no synchronisation, i.e. CPU).
     """
-    repeats = check_int("repeats", repeats, 1, 10_000)
-    warmup = check_int("warmup", warmup, 0, 10_000)
     if not callable(fn):
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")
-    times = []
-    with torch.inference_mode():
-        for _ in range(warmup):
-            fn()
-        for _ in range(repeats):
-            if device is not None:
-                _sync(device)
-            start = time.perf_counter()
-            fn()
-            if device is not None:
-                _sync(device)
-            times.append(time.perf_counter() - start)
+    times = time_interleaved({"fn": fn}, repeats=repeats, warmup=warmup, device=device, keep_all=True)["fn"]
     return statistics.median(times)
 
 

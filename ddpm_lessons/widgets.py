@@ -62,6 +62,29 @@ def _device(model):
 
 
 # ------------------------------------------------------------------------------ interpolation
+def _live_app(controls: dict, figure):
+    """Controls above an output area that redraws ``figure()`` whenever a control changes."""
+    import ipywidgets as W
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    out = W.Output()
+
+    def render(*_):
+        with out:
+            out.clear_output(wait=True)
+            fig = figure()
+            display(fig)
+            plt.close(fig)
+
+    for c in controls.values():
+        c.observe(render, names="value")
+    render()
+    app = W.VBox([W.HBox(list(controls.values())), out])
+    app.controls = controls
+    return app
+
+
 def interpolation_frames(model, schedule, sample_shape, alpha, seed, *, path="slerp", steps=50,
                          ancestral_steps=None, runs=2):
     """Decode x(α) between the two noises of ``seed`` (seed and seed+1): DDIM η=0 once and
@@ -97,8 +120,6 @@ def interpolation_app(model, schedule, sample_shape, *, seed=0, alpha=0.5, path=
         return plots.image_rows(rows, title=f"{path} between two noises (seed {seed}): DDIM is one path, "
                                 "ancestral runs disagree", col_labels=[f"α={a:.2f}" for a in alphas.tolist()])
     import ipywidgets as W
-    import matplotlib.pyplot as plt
-    from IPython.display import display
 
     controls = {
         "alpha": W.FloatSlider(value=alpha, min=0.0, max=1.0, step=0.05, description="α",
@@ -106,27 +127,16 @@ def interpolation_app(model, schedule, sample_shape, *, seed=0, alpha=0.5, path=
         "seed": W.IntSlider(value=seed, min=0, max=50, description="seed", continuous_update=False),
         "path": W.ToggleButtons(options=["slerp", "lerp"], value=path, description="path"),
     }
-    out = W.Output()
-
-    def render(*_):
+    def figure():
         rows = interpolation_frames(model, schedule, sample_shape, [controls["alpha"].value],
                                     controls["seed"].value, path=controls["path"].value, steps=steps,
                                     ancestral_steps=ancestral_steps)
-        with out:
-            out.clear_output(wait=True)
-            fig = plots.image_rows({"x(α)": torch.cat(list(rows.values()))},
-                                   title=f"x(α={controls['alpha'].value:.2f}), {controls['path'].value}: "
-                                   "DDIM is one image, ancestral runs differ",
-                                   col_labels=list(rows), size=1.8)
-            display(fig)
-            plt.close(fig)
+        return plots.image_rows({"x(α)": torch.cat(list(rows.values()))},
+                                title=f"x(α={controls['alpha'].value:.2f}), {controls['path'].value}: "
+                                "DDIM is one image, ancestral runs differ",
+                                col_labels=list(rows), size=1.8)
 
-    for c in controls.values():
-        c.observe(render, names="value")
-    render()
-    app = W.VBox([W.HBox(list(controls.values())), out])
-    app.controls = controls
-    return app
+    return _live_app(controls, figure)
 
 
 # ------------------------------------------------------------------------------ DDIM explorer
@@ -160,8 +170,6 @@ def ddim_explorer(model, schedule, *, data=None, eta=0.0, steps=50, seed=0, n_pa
         return plots.trajectories_2d(trajs, data=data, lim=lim, size=3.4,
                                      title="Same x_T: η=0 paths are smooth curves, η=1 paths jitter")
     import ipywidgets as W
-    import matplotlib.pyplot as plt
-    from IPython.display import display
 
     controls = {
         "eta": W.FloatSlider(value=eta, min=0.0, max=1.0, step=0.1, description="η", continuous_update=False),
@@ -169,23 +177,12 @@ def ddim_explorer(model, schedule, *, data=None, eta=0.0, steps=50, seed=0, n_pa
                                    continuous_update=False),
         "seed": W.IntSlider(value=seed, min=0, max=50, description="seed", continuous_update=False),
     }
-    out = W.Output()
-
-    def render(*_):
+    def figure():
         trajs = explorer_trajectories(model, schedule, controls["eta"].value, controls["steps"].value,
                                       controls["seed"].value, n_paths=n_paths)
         a, b = list(trajs.values())
         gap = float((a[-1] - b[-1]).norm(dim=-1).mean())
-        with out:
-            out.clear_output(wait=True)
-            fig = plots.trajectories_2d(trajs, data=data, lim=lim, size=3.8,
-                                        title=f"Same x_T, two sampling-noise seeds: end points differ by {gap:.3f} on average")
-            display(fig)
-            plt.close(fig)
+        return plots.trajectories_2d(trajs, data=data, lim=lim, size=3.8,
+                                     title=f"Same x_T, two sampling-noise seeds: end points differ by {gap:.3f} on average")
 
-    for c in controls.values():
-        c.observe(render, names="value")
-    render()
-    app = W.VBox([W.HBox(list(controls.values())), out])
-    app.controls = controls
-    return app
+    return _live_app(controls, figure)
