@@ -20,9 +20,9 @@ def test_environment_yml_lists_the_same_packages_as_pyproject():
     deps = re.search(r"^dependencies = \[(.*?)\]", text, re.S | re.M).group(1)
     test = re.search(r"^test = \[(.*?)\]", text, re.M).group(1)
     pyproject = _names(re.findall(r'"([^"]+)"', deps + test))
-    env = (ROOT / "environment.yml").read_text()
-    conda = {CONDA_NAMES.get(n, n) for n in _names(re.findall(r"^  - ([A-Za-z][^\n]*)$", env, re.M))}
-    conda -= {"python", "pip"}
+    env = (ROOT / "environment.yml").read_text().split("dependencies:", 1)[1]
+    specs = [s for s in re.findall(r"^  - ([A-Za-z][^\n]*)$", env, re.M) if not s.endswith(":")]
+    conda = {CONDA_NAMES.get(n, n) for n in _names(specs)} - {"python", "pip"}
     assert pyproject == conda, f"only in pyproject: {pyproject - conda}; only in environment.yml: {conda - pyproject}"
 
 
