@@ -5,19 +5,12 @@ import numpy as np
 import torch
 
 from ddpm_lessons import ddim_sample, plots
+from ddpm_lessons.costs import fit_line
 
 from .common import interleaved
 
 STEPS = (10, 25, 50, 100, 200)
 BATCHES = (1, 4, 16, 64)
-
-
-def linear_fit(x, y):
-    """Slope, intercept and R² of a least-squares line."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    slope, intercept = np.polyfit(x, y, 1)
-    resid = y - (slope * x + intercept)
-    return slope, intercept, 1 - (resid**2).sum() / ((y - y.mean()) ** 2).sum()
 
 
 def run(bundle, device, out_dir, repeats=3) -> dict:
@@ -27,7 +20,7 @@ def run(bundle, device, out_dir, repeats=3) -> dict:
     by_steps = interleaved({n: (lambda n=n: ddim_sample(model, s, x16, n, progress=False)) for n in STEPS},
                            device, repeats)
     t_steps = [float(np.median(by_steps[n])) for n in STEPS]
-    slope, intercept, r2 = linear_fit(STEPS, t_steps)
+    slope, intercept, r2 = fit_line(STEPS, t_steps)
     xs = {b: torch.randn(b, *shape, generator=g).to(device) for b in BATCHES}
     by_batch = interleaved({b: (lambda b=b: ddim_sample(model, s, xs[b], 50, progress=False)) for b in BATCHES},
                            device, repeats)

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from .checks import check_choice, check_int
+from .costs import fit_line
 from .samplers import ddim_sample, naive_strided_sample, respaced_ancestral_sample
 from .tables import Table
 
@@ -91,11 +92,7 @@ def fit_exponent(skips, excess) -> dict:
     keep = np.isfinite(e) & (e > 0) & (s > 0)
     if keep.sum() < 2:
         return {"exponent": float("nan"), "prefactor": float("nan"), "r2": float("nan"), "points": int(keep.sum())}
-    lx, ly = np.log(s[keep]), np.log(e[keep])
-    slope, icpt = np.polyfit(lx, ly, 1)
-    resid = ly - (slope * lx + icpt)
-    ss = ((ly - ly.mean()) ** 2).sum()
-    r2 = 1.0 - (resid**2).sum() / ss if ss > 0 else 1.0
+    slope, icpt, r2 = fit_line(np.log(s[keep]), np.log(e[keep]))
     return {"exponent": float(slope), "prefactor": float(math.exp(icpt)), "r2": float(r2),
             "points": int(keep.sum())}
 

@@ -27,7 +27,6 @@ Runs and paths:
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from .checks import check_float_tensor, check_int
 from .mixture import GaussianMixture
