@@ -27,41 +27,42 @@ import numpy as np
 import torch
 
 from .checks import check_choice, check_int
-from .costs import fit_line
 from .samplers import ddim_sample, naive_strided_sample, respaced_ancestral_sample
+from .stats import Estimate, clearly_different, fit_power_law
 from .tables import Table
 
 #: Sampler names the analyzer understands (see :func:`sample_with`).
 SAMPLERS = ("naive", "ancestral", "ancestral_beta_tilde", "ddim")
 LABELS = {
     "naive": "naive stride (DDPM coefficients)",
-    "ancestral": "respaced ancestral, σ²=β",
+    "ancestral": "respaced ancestral, σ²=β (DDIM's σ̂)",
     "ancestral_beta_tilde": "respaced ancestral, σ²=β̃ (= DDIM η=1)",
     "ddim": "DDIM η=0",
 }
 
 
-def sample_with(sampler: str, model, schedule, x_T, steps: int, *, eta: float = 0.0,
-                generator=None, progress=False):
+def sample_with(sampler: str, model, schedule, x_T, steps: int, *, eta: float = 0.0, spacing: str = "trailing",
+                clip_x0=None, generator=None, progress=False):
     """Run one of the package samplers by name with ``steps`` network calls.
 
-    ``"naive"``: :func:`naive_strided_sample` with stride T/steps (wrong coefficients);
-    ``"ancestral"`` / ``"ancestral_beta_tilde"``: :func:`respaced_ancestral_sample` with σ² = β or
-    β̃ (with steps = T this *is* DDPM's ancestral sampler); ``"ddim"``: :func:`ddim_sample` with ``eta``.
-    All use the same "uniform" sub-sequence T−1, T−1−T/steps, …, so they are compared like-for-like.
+    ``"naive"``: :func:`naive_strided_sample` with stride T/steps (wrong coefficients; always the
+    trailing timesteps T−1, T−1−T/steps, …); ``"ancestral"`` / ``"ancestral_beta_tilde"``:
+    :func:`respaced_ancestral_sample` with σ² = β (DDIM Table 1's σ̂ row) or β̃ (= DDIM η = 1); with
+    steps = T this *is* DDPM's ancestral sampler; ``"ddim"``: :func:`ddim_sample` with ``eta``.
+    ``spacing`` picks the sub-sequence of the correct samplers (default "trailing", the naive
+    stride's timesteps, so all are compared like-for-like); ``clip_x0`` clips x̂₀ (images).
     """
     check_choice("sampler", sampler, SAMPLERS)
     steps = check_int("steps", steps, 1, schedule.T)
+    kw = dict(generator=generator, progress=progress, clip_x0=clip_x0)
     if sampler == "naive":
         if schedule.T % steps:
             raise ValueError(f"naive striding needs steps dividing T = {schedule.T}, got {steps}")
-        return naive_strided_sample(model, schedule, x_T, schedule.T // steps, generator=generator,
-                                    progress=progress)
+        return naive_strided_sample(model, schedule, x_T, schedule.T // steps, **kw)
     if sampler == "ddim":
-        return ddim_sample(model, schedule, x_T, steps, eta=eta, generator=generator, progress=progress)
+        return ddim_sample(model, schedule, x_T, steps, eta=eta, spacing=spacing, **kw)
     variance = "beta" if sampler == "ancestral" else "beta_tilde"
-    return respaced_ancestral_sample(model, schedule, x_T, steps, variance=variance,
-                                     generator=generator, progress=progress)
+    return respaced_ancestral_sample(model, schedule, x_T, steps, variance=variance, spacing=spacing, **kw)
 
 
 def _gen(seed: int) -> torch.Generator:
@@ -81,32 +82,17 @@ def pairwise_mse(samples: torch.Tensor) -> torch.Tensor:
     return m[i, j]
 
 
-def fit_exponent(skips, excess) -> dict:
-    """Least-squares slope of log(excess) against log(skip): ``excess ∝ skip**exponent``.
-
-    Only points with ``excess > 0`` can enter a log; the result says how many were used.
-    Returns ``{"exponent", "prefactor", "r2", "points"}`` (exponent NaN with fewer than 2 points).
-    """
-    s = np.asarray(skips, dtype=float)
-    e = np.asarray(excess, dtype=float)
-    keep = np.isfinite(e) & (e > 0) & (s > 0)
-    if keep.sum() < 2:
-        return {"exponent": float("nan"), "prefactor": float("nan"), "r2": float("nan"), "points": int(keep.sum())}
-    slope, icpt, r2 = fit_line(np.log(s[keep]), np.log(e[keep]))
-    return {"exponent": float(slope), "prefactor": float(math.exp(icpt)), "r2": float(r2),
-            "points": int(keep.sum())}
-
-
 @dataclass
 class DegradationResult:
     """What :meth:`AncestralSamplingAnalyzer.measure_step_degradation` returns.
 
     ``rows``: one dict per (sampler, steps) with ``sampler``, ``steps``, ``skip`` (= T/steps),
-    ``nfe``, ``seconds_per_sample``, ``mse_vs_reference`` and the quality numbers (``energy_distance``
-    and ``log_likelihood`` for 2D; ``fd`` and ``confident`` for images).
-    ``floor``: the noise floors — ``mse`` (1000-step ancestral vs itself with another generator,
-    same x_T) and the metric floors (``energy_distance`` real vs real; ``fd`` real vs real;
-    ``log_likelihood`` of real data, a reference level rather than a floor).
+    ``nfe``, ``seconds_per_sample``, ``mse_vs_reference`` and the quality numbers as
+    :class:`~ddpm_lessons.stats.Estimate` s (``energy_distance`` and ``log_likelihood`` for 2D;
+    ``fd`` and ``confident`` for images).
+    ``floor``: the noise floors — ``mse`` (the reference chain vs itself with another generator,
+    same x_T) and the metric floors as Estimates, mean ± sd over draws (``energy_distance`` true vs
+    true; ``fd`` real vs real; ``log_likelihood`` of real data, a reference level, mean ± se).
     """
 
     rows: list
@@ -131,44 +117,58 @@ class DegradationResult:
         return "energy_distance" if self.kind == "2d" else "fd"
 
     def excess(self, sampler: str, key: str | None = None):
-        """(skips, excess) of one sampler: metric − floor for distances, real − sample for log-likelihood."""
+        """(skips, excess Estimates) of one sampler: metric − floor for distances, real − sample for
+        log-likelihood; the se combines the row's se and the floor's (sd of one draw)."""
         key = key or self.quality_key()
         fl = self.floor[key]
         rs = [r for r in self.rows if r["sampler"] == sampler]
         sign = -1.0 if key == "log_likelihood" else 1.0
-        return [r["skip"] for r in rs], [sign * (r[key] - fl) for r in rs]
+        return [r["skip"] for r in rs], [Estimate(sign * (r[key].value - fl.value), math.hypot(r[key].se, fl.se))
+                                         for r in rs]
 
-    def exponent(self, sampler: str, key: str | None = None, min_excess: float | None = None) -> dict:
-        """Fit excess ∝ skip^p over this sampler's rows (see :meth:`excess`).
+    def exponent(self, sampler: str, key: str | None = None, baseline=None, k: float = 3.0):
+        """Fit excess ∝ skip^p over this sampler's reduced-step rows (skip > 1).
 
-        Only reduced-step rows (skip > 1) whose excess is clearly above noise enter the fit: above
-        ``min_excess`` (default: the floor itself for distances, 0.3 nats for log-likelihood).
+        The excess is measured against ``baseline`` (an Estimate, default the metric's floor / the
+        real data level). Only rows whose excess is clearly above the noise (> ``k`` combined
+        standard errors) enter; fewer than 3 such points → "not measurable". Returns a
+        :class:`~ddpm_lessons.stats.PowerLaw` (exponent with a 95 % interval).
         """
         key = key or self.quality_key()
-        if min_excess is None:
-            min_excess = 0.3 if key == "log_likelihood" else abs(self.floor[key])
-        skips, exc = self.excess(sampler, key)
-        exc = [e if (e > min_excess and sk > 1) else float("nan") for sk, e in zip(skips, exc)]
-        return fit_exponent(skips, exc)
+        base = self.floor[key] if baseline is None else baseline
+        sign = -1.0 if key == "log_likelihood" else 1.0
+        xs, ys = [], []
+        for r in self.rows:
+            if r["sampler"] != sampler or r["skip"] <= 1:
+                continue
+            exc = Estimate(sign * (r[key].value - base.value), math.hypot(r[key].se, base.se))
+            if exc.value > k * exc.se:
+                xs.append(r["skip"])
+                ys.append(exc.value)
+        return fit_power_law(xs, ys)
+
+    def clearly_better(self, a: tuple, b: tuple, key: str | None = None, k: float = 3.0) -> bool:
+        """Row ``a`` = (sampler, steps) scores clearly better than row ``b`` on ``key`` (lower distance,
+        higher log-likelihood / confident fraction), beyond ``k`` combined standard errors."""
+        key = key or self.quality_key()
+        va, vb = self.value(*a, key), self.value(*b, key)
+        higher_is_better = key in ("log_likelihood", "confident")
+        better = va.value > vb.value if higher_is_better else va.value < vb.value
+        return better and clearly_different(va, vb, k)
 
     def table(self, caption=None) -> Table:
         q = self.quality_key()
+        fl = self.floor
         if self.kind == "2d":
-            headers = ["sampler", "steps", "skip", "energy distance", "ED − floor", "log-lik",
-                       "MSE vs ancestral ref", "ms / sample"]
-            rows = [[LABELS.get(r["sampler"], r["sampler"]), r["steps"], r["skip"], r["energy_distance"],
-                     r["energy_distance"] - self.floor["energy_distance"], r["log_likelihood"],
+            headers = ["sampler", "steps", "energy distance", "log-lik", "MSE vs ref", "ms / sample"]
+            rows = [[LABELS.get(r["sampler"], r["sampler"]), r["steps"], r["energy_distance"], r["log_likelihood"],
                      r["mse_vs_reference"], 1e3 * r["seconds_per_sample"]] for r in self.rows]
-            rows.append(["real data (floor)", "–", "–", self.floor["energy_distance"], 0.0,
-                         self.floor["log_likelihood"], self.floor["mse"], "–"])
+            rows.append(["real data (floor: mean ± sd)", "–", fl["energy_distance"], fl["log_likelihood"], fl["mse"], "–"])
         else:
-            headers = ["sampler", "steps", "skip", "FD (features)", "FD − floor", "confident",
-                       "MSE vs ancestral ref", "ms / sample"]
-            rows = [[LABELS.get(r["sampler"], r["sampler"]), r["steps"], r["skip"], r[q], r[q] - self.floor[q],
-                     r.get("confident", float("nan")), r["mse_vs_reference"], 1e3 * r["seconds_per_sample"]]
-                    for r in self.rows]
-            rows.append(["real data (floor)", "–", "–", self.floor[q], 0.0,
-                         self.floor.get("confident", float("nan")), self.floor["mse"], "–"])
+            headers = ["sampler", "steps", "FD (features)", "confident", "MSE vs ref", "ms / sample"]
+            rows = [[LABELS.get(r["sampler"], r["sampler"]), r["steps"], r[q], r.get("confident", "–"),
+                     r["mse_vs_reference"], 1e3 * r["seconds_per_sample"]] for r in self.rows]
+            rows.append(["real data (floor: mean ± sd)", "–", fl[q], fl.get("confident", "–"), fl["mse"], "–"])
         return Table(headers, rows, caption=caption)
 
 
@@ -182,18 +182,22 @@ class AncestralSamplingAnalyzer:
     """
 
     def __init__(self, model, schedule, sample_shape, *, mixture=None, classifier=None,
-                 reference_images=None, device=None, progress=True):
+                 reference_images=None, floor_images=None, feature_dims=None, spacing="trailing",
+                 clip_x0=None, device=None, progress=True):
+        from .models import model_device
+
         self.model = model.eval() if hasattr(model, "eval") else model
         self.schedule = schedule
         self.sample_shape = tuple(int(s) for s in sample_shape)
         self.mixture = mixture
         self.classifier = classifier
         self.reference_images = reference_images
-        if device is None:
-            p = next(iter(model.parameters()), None) if hasattr(model, "parameters") else None
-            b = next(iter(model.buffers()), None) if hasattr(model, "buffers") else None
-            device = (p if p is not None else b).device if (p is not None or b is not None) else torch.device("cpu")
-        self.device = torch.device(device)
+        self.floor_images = floor_images if floor_images is not None else reference_images
+        self.feature_dims = feature_dims
+        self.spacing = spacing
+        self.clip_x0 = clip_x0
+        self._space = None
+        self.device = torch.device(device) if device is not None else model_device(model)
         self.progress = progress
 
     # ------------------------------------------------------------------ helpers
@@ -215,33 +219,44 @@ class AncestralSamplingAnalyzer:
 
     def _run(self, sampler, x_T, steps, seed, eta=0.0):
         t0 = time.perf_counter()
-        out = sample_with(sampler, self.model, self.schedule, x_T, steps, eta=eta, generator=_gen(seed))
+        out = sample_with(sampler, self.model, self.schedule, x_T, steps, eta=eta, spacing=self.spacing,
+                          clip_x0=self.clip_x0, generator=_gen(seed))
         if out.device.type == "cuda":
             torch.cuda.synchronize(out.device)
         return out.detach().cpu(), time.perf_counter() - t0
 
+    def feature_space(self):
+        """The classifier's feature space fitted on the reference images (built once)."""
+        from .metrics import FeatureSpace
+
+        if self._space is None:
+            self._space = FeatureSpace(self.classifier, self.reference_images, dims=self.feature_dims)
+        return self._space
+
     def quality(self, x: torch.Tensor, seed: int = 0) -> dict:
-        """Distribution-level quality of samples ``x`` (see the module docstring) with the floors."""
+        """Distribution-level quality of samples ``x`` with standard errors, and the floors at the same n.
+
+        2D: ``energy_distance`` (bootstrap se) and its true-vs-true floor (mean ± sd of 5 draws),
+        ``log_likelihood`` (mean ± se) and that of real data. Images: ``fd`` in classifier features
+        against the reference images (bootstrap se) and the real-vs-real floor at the same n (mean ± sd
+        of 5 draws from ``floor_images``), and the ``confident`` fraction (binomial se).
+        """
         from . import metrics
 
         x = x.detach().cpu()
         if self.kind == "2d":
             g = _gen(seed)
-            ed, floor = metrics.energy_distance_with_floor(x, self.mixture, generator=g)  # floor: mean of 5 draws
+            ed, floor = metrics.energy_distance_with_floor(x, self.mixture, generator=g)
             real = self.mixture.sample(max(len(x), 5000), _gen(seed + 1))
-            return {"energy_distance": float(ed), "energy_distance_floor": float(floor),
-                    "log_likelihood": float(self.mixture.log_prob(x).mean()),
-                    "log_likelihood_real": float(self.mixture.log_prob(real).mean())}
+            return {"energy_distance": ed, "energy_distance_floor": floor,
+                    "log_likelihood": metrics.log_likelihood_estimate(x, self.mixture),
+                    "log_likelihood_real": metrics.log_likelihood_estimate(real, self.mixture)}
         if self.kind == "images":
-            n = len(x)
-            ref = self.reference_images
-            if len(ref) < 2 * n:
-                raise ValueError(f"reference_images must hold at least 2·n = {2 * n} images for the FD floor, got {len(ref)}")
-            fd = metrics.feature_frechet_distance(x, ref[:n], self.classifier)
-            floor = metrics.feature_frechet_distance(ref[n:2 * n], ref[:n], self.classifier)
-            return {"fd": float(fd), "fd_floor": float(floor),
-                    "confident": metrics.confident_fraction(metrics.classify(x, self.classifier)),
-                    "confident_real": metrics.confident_fraction(metrics.classify(ref[n:2 * n], self.classifier))}
+            space, n, g = self.feature_space(), len(x), _gen(seed)
+            real = self.floor_images[torch.randperm(len(self.floor_images), generator=g)[:n]]
+            return {"fd": space.fd(x, generator=g), "fd_floor": space.floor(self.floor_images, n, generator=g),
+                    "confident": metrics.confident_estimate(metrics.classify(x, self.classifier)),
+                    "confident_real": metrics.confident_estimate(metrics.classify(real, self.classifier))}
         return {}
 
     # ------------------------------------------------------------------ 1. reproducibility
@@ -373,7 +388,6 @@ def analyze_ancestral_limitations(model, schedule, sample_shape, *, mixture=None
                                        reference_steps=max(step_counts))
     z1, z2 = _randn((1, *an.sample_shape), seed + 11, an.device), _randn((1, *an.sample_shape), seed + 12, an.device)
     interp = an.measure_interpolation_smoothness(z1, z2, steps=interp_steps, seed=seed)
-    lines = []
     if print_report:
         bar = "=" * 64
         print(f"{bar}\n1. REPRODUCIBILITY: {num_runs} runs from one fixed x_T\n{bar}")
@@ -381,14 +395,14 @@ def analyze_ancestral_limitations(model, schedule, sample_shape, *, mixture=None
                     [[LABELS[s], r["steps"], r["variance"], r["mean_pairwise_mse"]] for s, r in repro.items()]))
         print(f"\n{bar}\n2. STEP DEGRADATION: {num_samples} samples, same x_T for every sampler\n{bar}")
         print(degr.table())
-        print(f"noise floor of 'MSE vs ancestral ref' ({degr.reference_steps}-step ancestral vs itself, another generator): "
+        print(f"noise floor of 'MSE vs ref' ({degr.reference_steps}-step ancestral vs itself, another generator): "
               f"{degr.floor['mse']:.4g}")
         print(f"\n{bar}\n3. INTERPOLATION ({interp['path']}, {interp['steps']} steps, "
               f"{len(interp['alphas'])} points)\n{bar}")
         print(Table(["sampler", "mean adjacent-frame MSE", "mean run-to-run variance"],
                     [[LABELS[s], interp[s]["mean_frame_diff"], interp[s]["mean_run_variance"]]
                      for s in ("ancestral", "ddim")]))
-    return {"reproducibility": repro, "degradation": degr, "interpolation": interp, "lines": lines}
+    return {"reproducibility": repro, "degradation": degr, "interpolation": interp}
 
 
 def path_norms(dim: int, alphas, num_pairs: int = 64, seed: int = 0) -> dict:

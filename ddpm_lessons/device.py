@@ -6,6 +6,24 @@ import os
 import torch
 
 FAST_ENV_VAR = "DDPM_LESSONS_FAST"
+STATIC_ENV_VAR = "DDPM_LESSONS_STATIC"
+
+
+def env_flag(name: str) -> bool:
+    """True when the environment variable ``name`` is set to 1/true/yes/on (any case)."""
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def seed(k: int, device=None) -> torch.Generator:
+    """A fresh ``torch.Generator`` seeded with ``k`` (on the CPU unless ``device`` is given).
+
+    All randomness of the chapter flows through generators like this one: same seed, same numbers.
+    A CPU generator gives the same numbers on every device (samplers draw on the generator's
+    device and copy).
+    """
+    if isinstance(k, bool) or not isinstance(k, int):
+        raise TypeError(f"seed must be an integer, got {k!r}")
+    return torch.Generator(device=device if device is not None else "cpu").manual_seed(k)
 
 
 def default_device() -> torch.device:
@@ -38,7 +56,7 @@ def fast_mode() -> bool:
     Test mode shrinks sample counts and step grids so the notebooks run in seconds under nbval;
     every claim the notebooks assert must hold in both modes.
     """
-    return os.environ.get(FAST_ENV_VAR, "").strip().lower() in {"1", "true", "yes", "on"}
+    return env_flag(FAST_ENV_VAR)
 
 
 def pick(reader, fast, cuda=None):

@@ -23,6 +23,12 @@ Images (16×16 digits):
 
 Runs and paths:
   * :func:`pairwise_mse`, :func:`frame_differences`, :func:`run_variance`.
+
+Error bars (:mod:`ddpm_lessons.stats`): :func:`energy_distance_with_floor` (mean ± se over
+disjoint groups of samples), :func:`log_likelihood_estimate` (se of the mean),
+:func:`confident_estimate` (binomial se) and :class:`FeatureSpace` ``.fd`` (bootstrap over the
+samples) return :class:`~ddpm_lessons.stats.Estimate` s; floors are mean ± sd over ≥ 5 draws at
+the same sample size.
 """
 from __future__ import annotations
 
@@ -30,6 +36,7 @@ import torch
 
 from .checks import check_float_tensor, check_int
 from .mixture import GaussianMixture
+from .stats import Estimate, bootstrap, mean_sd, mean_se
 
 
 # =========================================================================== 2D
@@ -65,22 +72,36 @@ def energy_distance(x: torch.Tensor, y: torch.Tensor, chunk: int = 1024) -> floa
 
 
 def energy_distance_with_floor(samples: torch.Tensor, mixture: GaussianMixture,
-                               generator: torch.Generator | None = None,
-                               floor_draws: int = 5) -> tuple[float, float]:
-    """(energy distance of ``samples`` to fresh true samples, the true-vs-true floor), both at n = len(samples).
+                               generator: torch.Generator | None = None, groups: int = 5,
+                               floor_draws: int = 5) -> tuple[Estimate, Estimate]:
+    """(energy distance of ``samples`` to fresh true samples, the true-vs-true floor), with error bars.
 
-    The floor is the distance between two independent fresh true sets of the same size: a
-    perfect sampler scores about the floor, never 0, at finite n. The floor is itself random —
-    on the thin 48-component swiss roll one draw at n = 1000 ranged from 0.002 to 0.010 — so it
-    is the mean over ``floor_draws`` independent pairs.
+    The samples are split into ``groups`` disjoint groups of m = n // groups (independent starting
+    noises, so this is "over repeated seeds"); each group is compared with its own fresh true set
+    of m points, and the result is the mean ± se over the groups. (A bootstrap is not used: the
+    energy distance is a degenerate V-statistic and resampling with ties inflates it.)
+    The floor is the distance between two independent fresh true sets of m points — a perfect
+    sampler scores about the floor, never 0, at finite m — as mean ± sd over ``floor_draws``
+    pairs (on the thin swiss roll one draw at m = 1000 ranged from 0.002 to 0.010).
     """
     n = check_float_tensor("samples", samples).shape[0]
-    floor_draws = check_int("floor_draws", floor_draws, 1, 1000)
-    ref = mixture.sample(n, generator)
-    distance = energy_distance(samples, ref)
-    floor = sum(energy_distance(mixture.sample(n, generator), mixture.sample(n, generator))
-                for _ in range(floor_draws)) / floor_draws
-    return distance, floor
+    groups = check_int("groups", groups, 2, max(2, n // 2))
+    floor_draws = check_int("floor_draws", floor_draws, 2, 1000)
+    m = n // groups
+    if m < 2:
+        raise ValueError(f"samples must hold at least 2·groups = {2 * groups} points, got {n}")
+    x = samples.detach().cpu()
+    distance = mean_se([energy_distance(x[k * m:(k + 1) * m], mixture.sample(m, generator)) for k in range(groups)],
+                       how=f"mean ± se over {groups} groups of {m} samples")
+    floor = mean_sd([energy_distance(mixture.sample(m, generator), mixture.sample(m, generator))
+                     for _ in range(floor_draws)], how=f"true vs true at {m} points, mean ± sd over {floor_draws} draws")
+    return (Estimate(distance.value, distance.se, m, distance.how), Estimate(floor.value, floor.se, m, floor.how))
+
+
+def log_likelihood_estimate(x: torch.Tensor, mixture: GaussianMixture) -> Estimate:
+    """Mean log p(x) under the true mixture with its standard error (sd/√n of the per-sample values)."""
+    lp = mixture.log_prob(check_float_tensor("x", x).detach().cpu()).double()
+    return Estimate(lp.mean().item(), (lp.std() / lp.numel() ** 0.5).item(), lp.numel(), "mean ± se over samples")
 
 
 def sliced_wasserstein(x: torch.Tensor, y: torch.Tensor, n_projections: int = 128,
@@ -130,6 +151,13 @@ def confident_fraction(probs: torch.Tensor, threshold: float = 0.9) -> float:
         raise ValueError(f"threshold must lie in (0, 1], got {threshold}")
     probs = check_float_tensor("probs", probs)
     return (probs.max(dim=1).values >= threshold).float().mean().item()
+
+
+def confident_estimate(probs: torch.Tensor, threshold: float = 0.9) -> Estimate:
+    """:func:`confident_fraction` with its binomial standard error √(p(1−p)/n)."""
+    p = confident_fraction(probs, threshold)
+    n = probs.shape[0]
+    return Estimate(p, (p * (1 - p) / n) ** 0.5, n, "binomial se")
 
 
 def class_histogram(probs: torch.Tensor) -> torch.Tensor:
@@ -197,6 +225,58 @@ def feature_fd_floor(classifier, n: int = 250) -> float:
     n = check_int("n", n, 2, 250)
     held, _ = load_mnist("heldout")
     return feature_frechet_distance(held[:n], held[n:2 * n], classifier)
+
+
+class FeatureSpace:
+    """Classifier features of a fixed set of real reference images, optionally projected onto their
+    top ``dims`` principal components (a smaller feature layer: FD needs n ≥ 2·dims samples).
+
+    ``fd(samples)`` is the FD of the samples' features to the reference's, with a bootstrap se;
+    ``floor(pool, n)`` is the FD of ``draws`` random n-subsets of other real images ``pool`` to
+    the same reference (mean ± sd): what real digits score at that n.
+    """
+
+    def __init__(self, classifier, reference: torch.Tensor, dims: int | None = None):
+        self.classifier = classifier
+        feats = classifier_features(reference, classifier)
+        self.center = feats.mean(0)
+        if dims is None:
+            self.basis = None
+        else:
+            dims = check_int("dims", dims, 1, feats.shape[1])
+            _, _, v = torch.linalg.svd(feats - self.center, full_matrices=False)
+            self.basis = v[:dims].T
+        self.dims = feats.shape[1] if dims is None else dims
+        self.ref_stats = feature_statistics(self._project(feats))
+
+    def _project(self, feats):
+        return feats if self.basis is None else (feats - self.center) @ self.basis
+
+    def features(self, images):
+        return self._project(classifier_features(images, self.classifier))
+
+    def _fd_of_features(self, f):
+        mu, cov = feature_statistics(f)
+        return frechet_distance(mu, cov, *self.ref_stats)
+
+    def _check_n(self, n):
+        if n < 2 * self.dims:
+            raise ValueError(f"FD in {self.dims} feature dimensions needs at least 2·{self.dims} = {2 * self.dims} "
+                             f"samples (else the covariance is rank-deficient and the FD is mostly bias), got {n}; "
+                             f"use more samples or FeatureSpace(..., dims=k) with k <= {n // 2}")
+
+    def fd(self, samples, reps: int = 50, generator=None) -> Estimate:
+        f = self.features(samples)
+        self._check_n(len(f))
+        return bootstrap(self._fd_of_features, f, reps=reps, generator=generator)
+
+    def floor(self, pool: torch.Tensor, n: int, draws: int = 5, generator=None) -> Estimate:
+        self._check_n(n)
+        f = self.features(pool)
+        if len(f) < n:
+            raise ValueError(f"pool must hold at least n = {n} real images, got {len(f)}")
+        vals = [self._fd_of_features(f[torch.randperm(len(f), generator=generator)[:n]]) for _ in range(draws)]
+        return mean_sd(vals, how=f"real vs real at n = {n}, mean ± sd over {draws} draws")
 
 
 # =========================================================================== runs and paths

@@ -1,10 +1,17 @@
 """One helper per kind of figure, in one style. Every helper takes a ``title`` (state the finding)
 and returns the matplotlib Figure; axes are always labelled.
 
-Kinds: :func:`scatter_2d` (2D samples over the data), :func:`trajectories_2d` (paths from noise
-to data), :func:`panels_2d` (several 2D scatters side by side), :func:`image_grid` (a grid of
-images), :func:`image_rows` (labelled rows of images: strips, reconstructions), :func:`curves`
-(lines over a shared x axis, optionally log-log), :func:`bars` (a labelled bar chart).
+Kinds: :func:`scatter_2d` (2D samples over the data, one panel per entry), :func:`trajectories_2d`
+(paths from noise to data), :func:`image_grid` (a grid of images), :func:`image_rows` (labelled
+rows of images: strips, reconstructions), :func:`curves` (lines over a shared x axis, optionally
+log-log, with error bars), :func:`bars` (a labelled bar chart).
+
+Each figure is shown once: the helpers detach the figure from pyplot's list of open figures, so
+the inline backend does not draw it a second time when a cell ends with the helper's call (the
+returned Figure is what Jupyter displays). A cell that keeps the figure in a variable ends with
+that variable (or calls ``display(fig)``).
+
+One colour per sampler across the chapter: :data:`SAMPLER_COLORS` and :func:`sampler_color`.
 """
 from __future__ import annotations
 
@@ -17,6 +24,40 @@ import torch
 COLORS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
 DATA_STYLE = dict(s=3, c="0.75", alpha=0.6, linewidths=0)
 
+#: The chapter's palette: one colour per sampler, in every figure.
+SAMPLER_COLORS = {
+    "naive": "#d62728",                 # red: the broken shortcut
+    "ancestral": "#1f77b4",             # blue: DDPM / respaced ancestral, σ² = β
+    "ancestral_beta_tilde": "#9467bd",  # purple: respaced ancestral, σ² = β̃ (= DDIM η = 1)
+    "ddim": "#2ca02c",                  # green: DDIM η = 0
+    "ddim_eta": "#bcbd22",              # olive: DDIM with 0 < η < 1
+    "reference": "#7f7f7f",             # grey: data, floors, references
+}
+_KEYWORDS = (("naive", "naive"), ("β̃", "ancestral_beta_tilde"), ("beta_tilde", "ancestral_beta_tilde"),
+             ("η=1", "ancestral_beta_tilde"), ("η = 1", "ancestral_beta_tilde"), ("ddim", "ddim"),
+             ("ancestral", "ancestral"), ("ddpm", "ancestral"), ("real", "reference"), ("floor", "reference"),
+             ("data", "reference"))
+
+
+def sampler_color(label: str, default=None):
+    """The palette colour of a sampler name or of a label that mentions one ("DDIM η=0, 50 steps")."""
+    if label in SAMPLER_COLORS:
+        return SAMPLER_COLORS[label]
+    low = str(label).lower()
+    if "ddim" in low and ("η=0." in low or "η = 0." in low or "eta=0." in low):
+        return SAMPLER_COLORS["ddim_eta"]
+    for word, key in _KEYWORDS:
+        if word in low:
+            return SAMPLER_COLORS[key]
+    return default
+
+
+def _colors(labels):
+    """Palette colours for labels that name a sampler, the default cycle (minus used ones) for others."""
+    fixed = [sampler_color(lab) for lab in labels]
+    spare = iter([c for c in COLORS if c not in fixed] * 3)
+    return [c if c is not None else next(spare) for c in fixed]
+
 
 def _np(x):
     if isinstance(x, torch.Tensor):
@@ -27,6 +68,7 @@ def _np(x):
 def _finish(fig, title):
     fig.suptitle(title, fontsize=12)
     fig.tight_layout()
+    plt.close(fig)  # shown once: by Jupyter's display of the returned Figure, not again by the backend
     return fig
 
 
@@ -43,7 +85,7 @@ def scatter_2d(samples: dict, data=None, title="", lim=3.0, size=4.5):
     """One panel per entry of ``samples`` ({label: (n, 2) tensor}), each drawn over ``data`` in grey."""
     n = len(samples)
     fig, axes = plt.subplots(1, n, figsize=(size * n, size), squeeze=False)
-    for ax, (label, pts), color in zip(axes[0], samples.items(), COLORS):
+    for ax, (label, pts), color in zip(axes[0], samples.items(), _colors(list(samples))):
         if data is not None:
             d = _np(data)
             ax.scatter(d[:, 0], d[:, 1], label="data", **DATA_STYLE)
@@ -54,14 +96,13 @@ def scatter_2d(samples: dict, data=None, title="", lim=3.0, size=4.5):
     return _finish(fig, title)
 
 
-panels_2d = scatter_2d  # several 2D scatters side by side: same figure kind
-
 
 def trajectories_2d(trajectories: dict, data=None, title="", lim=3.0, size=4.5, max_paths=12):
     """Paths from noise (○) to the final sample (●), one panel per sampler.
 
     ``trajectories`` maps a label to a tensor (steps + 1, n, 2) as returned by the samplers with
-    ``return_trajectory=True``.
+    ``return_trajectory=True``. Paths are drawn inside the panel's limits (points outside ±lim are
+    clipped by the axes, never stretch them).
     """
     n = len(trajectories)
     fig, axes = plt.subplots(1, n, figsize=(size * n, size), squeeze=False)
@@ -128,19 +169,36 @@ def image_rows(rows: dict, title="", col_labels=None, size=1.1):
     return _finish(fig, title)
 
 
+def _values_and_errors(y):
+    """Numbers, or Estimates (value ± se) → (values, 2·se error bars or None)."""
+    y = list(y) if not isinstance(y, (np.ndarray, torch.Tensor)) else y
+    if len(y) and hasattr(y[0], "se"):
+        return np.array([float(e.value) for e in y]), np.array([2 * float(e.se) for e in y])
+    return _np(y), None
+
+
 def curves(x, ys: dict, xlabel: str, ylabel: str, title="", logx=False, logy=False, bands=None,
            hlines=None, markers=True, size=(6.5, 4.2), ax=None):
-    """Lines over a shared x axis. ``ys`` maps a label to y values (or to (x, y) pairs);
-    ``bands`` maps a label to (low, high); ``hlines`` maps a label to a reference level."""
+    """Lines over a shared x axis, one palette colour per sampler (:func:`sampler_color`).
+
+    ``ys`` maps a label to y values (numbers or :class:`~ddpm_lessons.stats.Estimate` s, drawn with
+    ±2 se error bars) or to (x, y) pairs; ``bands`` maps a label to (low, high); ``hlines`` maps a
+    label to a reference level (a number, or an Estimate drawn with a ±2 sd band).
+    """
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=size)
-    for (label, y), color in zip(ys.items(), COLORS):
+    for (label, y), color in zip(ys.items(), _colors(list(ys))):
         xs, y = (y if isinstance(y, tuple) else (x, y))
-        ax.plot(_np(xs), _np(y), marker="o" if markers else None, ms=4, color=color, label=label)
+        vals, err = _values_and_errors(y)
+        ax.errorbar(_np(xs), vals, yerr=err, marker="o" if markers else None, ms=4, color=color, label=label,
+                    capsize=2 if err is not None else 0)
         if bands and label in bands:
             lo, hi = bands[label]
             ax.fill_between(_np(xs), _np(lo), _np(hi), color=color, alpha=0.15)
     for (label, level), style in zip((hlines or {}).items(), ["--", ":", "-."]):
-        ax.axhline(level, color="0.3", ls=style, lw=1, label=label)
+        value = float(getattr(level, "value", level))
+        ax.axhline(value, color="0.3", ls=style, lw=1, label=label)
+        if hasattr(level, "se") and level.se > 0:
+            ax.axhspan(value - 2 * level.se, value + 2 * level.se, color="0.5", alpha=0.12)
     ax.set_xscale("log" if logx else "linear")
     ax.set_yscale("log" if logy else "linear")
     ax.set_xlabel(xlabel)
@@ -154,7 +212,7 @@ def bars(values: dict, ylabel: str, title="", logy=False, size=(6.5, 4.0), annot
     """A bar per entry of ``values`` ({label: number}), each annotated with its value."""
     fig, ax = plt.subplots(figsize=size)
     labels, heights = list(values), [float(v) for v in values.values()]
-    ax.bar(labels, heights, color=COLORS[: len(labels)])
+    ax.bar(labels, heights, color=_colors(labels))
     for k, h in enumerate(heights):
         ax.annotate(annotate.format(h), (k, h), ha="center", va="bottom", fontsize=8)
     ax.set_ylabel(ylabel)

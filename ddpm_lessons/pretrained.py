@@ -19,11 +19,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .data import DATA_DIR
 from .device import default_device
 from .models import DigitClassifier, MLPEps, UNet
 from .schedule import NoiseSchedule
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 MANIFEST = DATA_DIR / "manifest.json"
 ARCHITECTURES = {"MLPEps": MLPEps, "UNet": UNet, "DigitClassifier": DigitClassifier}
 AVAILABLE = ("toy2d", "mnist", "mnist-features")
@@ -41,12 +41,24 @@ class Pretrained:
     classifier for ``"mnist-features"``); ``schedule``: its :class:`NoiseSchedule` (None for the
     classifier); ``sample_shape``: the shape of ONE sample, e.g. ``(2,)`` or ``(1, 16, 16)``;
     ``metadata``: the manifest entry (dataset, training command, config, metrics).
+    ``data_range``: (low, high) of the training data when the manifest records it (images: (−1, 1)).
     """
 
     model: nn.Module
     schedule: NoiseSchedule | None
     sample_shape: tuple
     metadata: dict = field(default_factory=dict)
+
+    @property
+    def data_range(self):
+        r = self.metadata.get("data_range")
+        return None if r is None else (float(r[0]), float(r[1]))
+
+    @property
+    def clip_x0(self):
+        """The bound to pass as ``clip_x0=`` (the largest |value| of the data range), or None."""
+        r = self.data_range
+        return None if r is None else max(abs(r[0]), abs(r[1]))
 
 
 def rebuild_command(name: str) -> str:

@@ -7,15 +7,25 @@ linear form in the current state x_t and the predicted noise eps = model(x_t, t)
 
 Only the numbers (c_x, c_eps, sigma) and the timestep handed to the network differ. So each
 sampler builds a :class:`StepTable` (in float64, before the loop) and :func:`run_chain` runs it.
-The loop does no host-device synchronisation: coefficients are Python floats, the per-step
-timestep batches are built once, and whether to draw noise is decided when the table is built.
+Every table builder has the same call shape ``builder(schedule, timesteps, **options)``.
+The loop does no host-device synchronisation: coefficients are Python floats (or, for one η per
+sample, small tensors moved to the device once), the per-step timestep batches are built once,
+and whether to draw noise is decided when the table is built.
+
+x̂₀ clipping (``clip_x0=b``): at every step the predicted clean sample
+x̂₀ = (x_t − √(1−ᾱ_t)·eps)/√ᾱ_t (DDPM eq. 15) is clamped to [−b, b] and eps is recomputed from
+the clamped x̂₀ before the update — improved-diffusion's ``clip_denoised`` and diffusers'
+``clip_sample=True`` with ``use_clipped_model_output=True``. A bound that is never reached
+changes nothing. Off by default (the chapter's math is exact without it).
 
 Model contract: ``model(x_t, t) -> eps`` with ``t`` a LongTensor of shape (batch,) holding the
 *original* training timestep in [0, T−1], and ``eps`` of the same shape as ``x_t``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+import numbers
+from dataclasses import dataclass, replace
 
 import torch
 from tqdm.auto import tqdm
@@ -26,93 +36,137 @@ from .schedule import NoiseSchedule
 VARIANCES = ("beta", "beta_tilde")
 
 
-@dataclass
+@dataclass(frozen=True)
 class StepTable:
-    """Per-step numbers of one sampler (all float64-derived Python floats / CPU tensors).
+    """Per-step numbers of one sampler, float64-derived, cast once.
 
-    ``t_model[i]`` is the training timestep the network sees at step i; ``x0_a``/``x0_b`` give
-    the predicted clean sample x̂_0 = x0_a·x_t + x0_b·eps at that step (for callbacks).
+    ``t_model[i]`` is the training timestep the network sees at step i. The update is
+    ``x_next = c_x[i]·x + c_eps[i]·eps + sigma[i]·z``; ``x0_from_x[i]·x + x0_from_eps[i]·eps`` is the
+    predicted clean sample x̂₀ at that step. A column entry is a Python float, or a 1-D tensor with
+    one value per sample of the batch (DDIM with one η per sample). ``table[i:j]`` is a table.
     """
 
     name: str
     t_model: torch.Tensor
-    c_x: list
-    c_eps: list
-    sigma: list
-    x0_a: list
-    x0_b: list
+    c_x: tuple
+    c_eps: tuple
+    sigma: tuple
+    x0_from_x: tuple
+    x0_from_eps: tuple
 
     def __len__(self) -> int:
         return len(self.c_x)
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            raise TypeError(f"a StepTable is sliced with table[i:j] (a shorter table), got index {index!r}")
+        return replace(self, t_model=self.t_model[index],
+                       **{k: getattr(self, k)[index] for k in ("c_x", "c_eps", "sigma", "x0_from_x", "x0_from_eps")})
 
     @property
     def nfe(self) -> int:
         """Network function evaluations the table costs (one per step)."""
         return len(self)
 
+    def noisy(self, i: int) -> bool:
+        """Whether step ``i`` adds fresh noise (decided on the host, once)."""
+        s = self.sigma[i]
+        return bool((s > 0).any()) if isinstance(s, torch.Tensor) else s > 0
+
+
+def _column(v):
+    """float64 tensor (steps,) → tuple of floats; (steps, batch) → tuple of 1-D float64 tensors."""
+    return tuple(v.tolist()) if v.ndim == 1 else tuple(v.unbind(0))
+
 
 def _table(name, t_model, ab, c_x, c_eps, sigma) -> StepTable:
-    """Cast float64 columns to Python floats once; x̂_0 = (x_t − √(1−ᾱ)·eps)/√ᾱ (DDPM eq. 15)."""
+    """Cast float64 columns once; x̂₀ = (x_t − √(1−ᾱ)·eps)/√ᾱ (DDPM eq. 15)."""
     return StepTable(
         name=name,
         t_model=torch.as_tensor(t_model, dtype=torch.long).cpu(),
-        c_x=c_x.tolist(),
-        c_eps=c_eps.tolist(),
-        sigma=sigma.tolist(),
-        x0_a=(1.0 / ab.sqrt()).tolist(),
-        x0_b=(-(1.0 - ab).sqrt() / ab.sqrt()).tolist(),
+        c_x=_column(c_x), c_eps=_column(c_eps), sigma=_column(sigma),
+        x0_from_x=_column(1.0 / ab.sqrt()),
+        x0_from_eps=_column(-(1.0 - ab).sqrt() / ab.sqrt()),
     )
 
 
-# --------------------------------------------------------------------------- coefficient tables
-def ancestral_table(schedule: NoiseSchedule, variance: str = "beta") -> StepTable:
-    """DDPM Algorithm 2 over every step of ``schedule`` (respaced or not), from the last to the first.
+def _all_timesteps(schedule, timesteps):
+    return torch.arange(schedule.T - 1, -1, -1) if timesteps is None else schedule.check_timesteps(timesteps)
 
+
+# --------------------------------------------------------------------------- coefficient tables
+def ancestral_table(schedule: NoiseSchedule, timesteps=None, *, variance: str = "beta") -> StepTable:
+    """DDPM Algorithm 2 over the kept ``timesteps`` (descending; None = all T), respaced if fewer.
+
+    Respacing (Nichol & Dhariwal 2021 §4) keeps ᾱ at the kept timesteps and derives new betas
+    β_k = 1 − ᾱ_{τ_k}/ᾱ_{τ_{k−1}}; with every timestep kept it is DDPM itself.
     Posterior mean (DDPM eq. 11): μ = (x_t − β_t/√(1−ᾱ_t)·eps)/√α_t.
-    Variance σ_t² = β_t (the source's and DDPM's CIFAR-10 choice) or β̃_t (DDPM eq. 7).
+    Variance σ_t² = β_t (DDPM's CIFAR-10 choice; with respacing this is DDIM Table 1's σ̂ row)
+    or β̃_t (DDPM eq. 7; with respacing this equals DDIM η = 1).
     The last step lands on x_0 and adds no noise (gated on "last step", not on t > 0).
     """
     check_choice("variance", variance, VARIANCES)
-    j = torch.arange(schedule.T - 1, -1, -1)
-    alpha, beta, ab = schedule.alphas_64[j], schedule.betas_64[j], schedule.alpha_bar_64[j]
+    r = schedule if timesteps is None else schedule.respace(timesteps)
+    j = torch.arange(r.T - 1, -1, -1)
+    alpha, beta, ab = r.alphas_64[j], r.betas_64[j], r.alpha_bar_64[j]
     c_x = 1.0 / alpha.sqrt()
     c_eps = -beta / ((1.0 - ab).sqrt() * alpha.sqrt())
-    sigma = (beta if variance == "beta" else schedule.beta_tilde_64[j]).sqrt()
+    sigma = (beta if variance == "beta" else r.beta_tilde_64[j]).sqrt()
     sigma[-1] = 0.0
-    return _table(f"ancestral[{variance}]", schedule.timestep_map[j], ab, c_x, c_eps, sigma)
+    return _table(f"ancestral[{variance}]", r.timestep_map[j], ab, c_x, c_eps, sigma)
 
 
-def naive_strided_table(schedule: NoiseSchedule, stride: int) -> StepTable:
-    """The chapter's deliberately broken shortcut: visit t = T−1, T−1−stride, … but keep the
-    single-step α_t, β_t in the DDPM update, as the source's ``ancestral_sample_with_stride``.
+def naive_strided_table(schedule: NoiseSchedule, timesteps) -> StepTable:
+    """The chapter's deliberately broken shortcut: visit the kept ``timesteps`` but keep the
+    single-step α_t, β_t in the DDPM update (no respacing).
 
     The update then removes only one step's worth of noise per visit, so most of x_T's noise is
-    never taken out. Noise is added whenever t > 0 (the source's rule), which for strides that do
-    not divide T−1 includes the final step.
+    never taken out. Noise is added whenever t > 0 (the rule of the naive loop), which for
+    sub-sequences that do not end at 0 includes the final step.
     """
-    stride = check_int("stride", stride, 1, schedule.T - 1)
-    t = torch.arange(schedule.T - 1, -1, -stride)
+    t = schedule.check_timesteps(timesteps)
     alpha, beta, ab = schedule.alphas_64[t], schedule.betas_64[t], schedule.alpha_bar_64[t]
     c_x = 1.0 / alpha.sqrt()
     c_eps = -beta / ((1.0 - ab).sqrt() * alpha.sqrt())
     sigma = torch.where(t > 0, beta.sqrt(), torch.zeros_like(beta))
-    return _table(f"naive[stride={stride}]", schedule.timestep_map[t], ab, c_x, c_eps, sigma)
+    return _table("naive", schedule.timestep_map[t], ab, c_x, c_eps, sigma)
 
 
-def ddim_table(schedule: NoiseSchedule, timesteps, eta: float = 0.0) -> StepTable:
+def _check_eta(eta):
+    """η as a float (>= 0), or a 1-D float64 tensor of per-sample values (each >= 0)."""
+    if isinstance(eta, numbers.Real) and not isinstance(eta, bool):
+        return check_nonneg_float("eta", eta)
+    try:
+        e = torch.as_tensor(eta, dtype=torch.float64).flatten().cpu()
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"eta must be a real number >= 0 or a sequence of them (one per sample), got {eta!r}") from None
+    if e.numel() == 0 or not bool(torch.isfinite(e).all()) or bool((e < 0).any()):
+        raise ValueError(f"eta must hold finite values >= 0 (one per sample), got {eta!r}")
+    return e
+
+
+def ddim_table(schedule: NoiseSchedule, timesteps, *, eta=0.0) -> StepTable:
     """DDIM eq. 12 over the kept ``timesteps`` (descending), with σ(η) of DDIM eq. 16:
 
     x_prev = √ᾱ_prev·x̂_0 + √(1−ᾱ_prev−σ²)·eps + σ·z,
     σ = η·√((1−ᾱ_prev)/(1−ᾱ_t))·√(1−ᾱ_t/ᾱ_prev).
+
+    ``eta`` is a number, or one number per sample of the batch (the columns c_eps and σ then hold
+    one value per sample, so several η run in one batched chain).
     """
-    eta = check_nonneg_float("eta", eta)
+    eta = _check_eta(eta)
     r = schedule.respace(timesteps)
     j = torch.arange(r.T - 1, -1, -1)
     ab, ab_prev = r.alpha_bar_64[j], r.alpha_bar_prev_64[j]
-    sigma = eta * ((1 - ab_prev) / (1 - ab)).sqrt() * (1 - ab / ab_prev).sqrt()
+    base = ((1 - ab_prev) / (1 - ab)).sqrt() * (1 - ab / ab_prev).sqrt()
+    per_sample = isinstance(eta, torch.Tensor)
+    sigma = base[:, None] * eta[None, :] if per_sample else eta * base
+    ab_prev_b = ab_prev[:, None] if per_sample else ab_prev
+    ab_b = ab[:, None] if per_sample else ab
+    c_eps = (1 - ab_prev_b - sigma**2).clamp(min=0).sqrt() - (ab_prev_b * (1 - ab_b) / ab_b).sqrt()
     c_x = (ab_prev / ab).sqrt()
-    c_eps = (1 - ab_prev - sigma**2).clamp(min=0).sqrt() - (ab_prev * (1 - ab) / ab).sqrt()
-    return _table(f"ddim[eta={eta:g}]", r.timestep_map[j], ab, c_x, c_eps, sigma)
+    name = f"ddim[eta={eta:g}]" if not per_sample else f"ddim[eta=per-sample x{eta.numel()}]"
+    return _table(name, r.timestep_map[j], ab, c_x, c_eps, sigma)
 
 
 def ddim_inversion_table(schedule: NoiseSchedule, timesteps) -> StepTable:
@@ -129,6 +183,7 @@ def ddim_inversion_table(schedule: NoiseSchedule, timesteps) -> StepTable:
     c_eps = (1 - ab_to).sqrt() - (ab_to * (1 - ab_from) / ab_from).sqrt()
     # x̂_0 from the level being left; at x_0 itself (ᾱ = 1) it is x_0 exactly.
     return _table("ddim_inversion", r.timestep_map, ab_from, c_x, c_eps, torch.zeros_like(c_x))
+
 
 
 # --------------------------------------------------------------------------- the one loop
@@ -166,51 +221,101 @@ def _noise(x, generator):
     return z if gen_device == x.device else z.to(x.device, non_blocking=True)
 
 
-def run_chain(model, x, table: StepTable, *, generator=None, progress=None, callback=None,
+def _on_device(column, x):
+    """Per-step coefficients ready for the loop: floats stay floats, per-sample ones become (B, 1, …)."""
+    shape = (-1,) + (1,) * (x.ndim - 1)
+    out = []
+    for v in column:
+        if isinstance(v, torch.Tensor):
+            if v.numel() != x.shape[0]:
+                raise ValueError(f"a per-sample coefficient has {v.numel()} values but x_T holds {x.shape[0]} "
+                                 f"samples: give one eta per sample")
+            v = v.to(x.device, x.dtype).view(shape)
+        out.append(v)
+    return out
+
+
+def check_clip_x0(clip_x0):
+    """None (no clipping) or a finite bound b > 0 for x̂₀ ∈ [−b, b]."""
+    if clip_x0 is None:
+        return None
+    if isinstance(clip_x0, bool) or not isinstance(clip_x0, numbers.Real):
+        raise TypeError(f"clip_x0 must be None or a finite number > 0 (x̂₀ is clipped to [-clip_x0, clip_x0]), "
+                        f"got {clip_x0!r}")
+    b = float(clip_x0)
+    if not (math.isfinite(b) and b > 0):
+        raise ValueError(f"clip_x0 must be None or a finite number > 0 (x̂₀ is clipped to [-clip_x0, clip_x0]), "
+                         f"got {clip_x0!r}")
+    return b
+
+
+def run_chain(model, x, table: StepTable, *, generator=None, clip_x0=None, progress=None, callback=None,
               return_trajectory=False):
     """Run any :class:`StepTable` from the starting state ``x``. All samplers end up here.
 
+    ``clip_x0``: None, or b > 0 to clip x̂₀ to [−b, b] at every step and recompute eps from it.
     ``callback(i, t, x_t, x0_pred)`` is called at every step before the update (t is the
-    training timestep as an int). With ``return_trajectory`` the result is ``(x_final,
-    trajectory)``, trajectory a tensor of every state from the first to the last, shape
-    (steps + 1, *x.shape).
+    training timestep as an int; x0_pred is clipped when clipping is on). With
+    ``return_trajectory`` the result is ``(x_final, trajectory)``, trajectory a tensor of every
+    state from the first to the last, shape (steps + 1, *x.shape).
     """
     x = check_float_tensor("x_T", x)
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+    if not isinstance(table, StepTable):
+        raise TypeError(f"table must be a StepTable, got {type(table).__name__}")
+    bound = check_clip_x0(clip_x0)
     n = len(table)
     if progress is None:
         progress = n >= 100
     t_host = table.t_model.tolist()
+    noisy = [table.noisy(i) for i in range(n)]
     with torch.inference_mode():
+        c_x, c_eps, sigma = (_on_device(c, x) for c in (table.c_x, table.c_eps, table.sigma))
+        x0_x, x0_eps = _on_device(table.x0_from_x, x), _on_device(table.x0_from_eps, x)
         t_batches = table.t_model.to(x.device).view(n, 1).repeat(1, x.shape[0])
         trajectory = [x] if return_trajectory else None
         steps = tqdm(range(n), desc=table.name, leave=False, disable=not progress)
         for i in steps:
             eps = _call_model(model, x, t_batches[i], i)
-            if callback is not None:
-                callback(i, t_host[i], x, table.x0_a[i] * x + table.x0_b[i] * eps)
-            x_next = torch.add(x * table.c_x[i], eps, alpha=table.c_eps[i])
-            if table.sigma[i] > 0:
-                x_next.add_(_noise(x, generator), alpha=table.sigma[i])
+            if bound is not None or callback is not None:
+                x0 = x0_x[i] * x + x0_eps[i] * eps  # DDPM eq. 15
+                if bound is not None:
+                    x0 = x0.clamp(-bound, bound)
+                    eps = (x0 - x0_x[i] * x) / x0_eps[i]  # eps consistent with the clipped x̂₀
+                if callback is not None:
+                    callback(i, t_host[i], x, x0)
+            x_next = x * c_x[i] + eps * c_eps[i]
+            if noisy[i]:
+                x_next = x_next + _noise(x, generator) * sigma[i]
             x = x_next
             if return_trajectory:
                 trajectory.append(x)
+        steps.close()
     if return_trajectory:
         return x, torch.stack(trajectory)
     return x
 
 
 # --------------------------------------------------------------------------- public samplers
-def _kept_timesteps(schedule, steps, timesteps, spacing):
+def _kept_timesteps(schedule, steps, timesteps, spacing, t_start=None):
+    """The descending sub-sequence a sampler runs, optionally starting from level ``t_start``."""
     if (steps is None) == (timesteps is None):
         raise ValueError(
             f"give exactly one of steps (an integer in [1, {schedule.T}]) or timesteps "
             f"(a strictly descending sequence in [0, {schedule.T - 1}])"
         )
-    if timesteps is not None:
-        return schedule.check_timesteps(timesteps)
-    return schedule.timesteps(steps, spacing)
+    ts = schedule.check_timesteps(timesteps) if timesteps is not None else schedule.timesteps(steps, spacing)
+    return _start_at(schedule, ts, t_start)
+
+
+def _start_at(schedule, ts, t_start):
+    """Keep the timesteps ≤ t_start and start exactly at t_start (x is then x_{t_start})."""
+    if t_start is None:
+        return ts
+    t_start = check_int("t_start", t_start, 0, schedule.T - 1)
+    below = ts[ts < t_start]
+    return torch.cat([torch.tensor([t_start]), below])
 
 
 def _check_schedule(schedule):
@@ -219,45 +324,58 @@ def _check_schedule(schedule):
     return schedule
 
 
-def ancestral_sample(model, schedule, x_T, *, variance="beta", generator=None, progress=None,
-                     callback=None, return_trajectory=False):
-    """Standard DDPM ancestral sampling: T network calls, fresh noise σ_t·z at every step."""
-    table = ancestral_table(_check_schedule(schedule), variance)
-    return run_chain(model, x_T, table, generator=generator, progress=progress,
+def ancestral_sample(model, schedule, x_T, *, variance="beta", t_start=None, clip_x0=None, generator=None,
+                     progress=None, callback=None, return_trajectory=False):
+    """Standard DDPM ancestral sampling: one network call per step, fresh noise σ_t·z at every step.
+
+    ``t_start`` (default T−1): the level the given state is at, e.g. to continue a chain from x_t.
+    """
+    _check_schedule(schedule)
+    ts = None if t_start is None else _start_at(schedule, _all_timesteps(schedule, None), t_start)
+    table = ancestral_table(schedule, ts, variance=variance)
+    return run_chain(model, x_T, table, generator=generator, clip_x0=clip_x0, progress=progress,
                      callback=callback, return_trajectory=return_trajectory)
 
 
-def naive_strided_sample(model, schedule, x_T, stride, *, generator=None, progress=None,
+def naive_strided_sample(model, schedule, x_T, stride, *, clip_x0=None, generator=None, progress=None,
                          callback=None, return_trajectory=False):
-    """Skip timesteps the wrong way (see :func:`naive_strided_table`). For teaching only."""
-    table = naive_strided_table(_check_schedule(schedule), stride)
-    return run_chain(model, x_T, table, generator=generator, progress=progress,
+    """Skip timesteps the wrong way: visit T−1, T−1−stride, … with single-step coefficients
+    (see :func:`naive_strided_table`). For teaching only."""
+    stride = check_int("stride", stride, 1, max(_check_schedule(schedule).T - 1, 1))
+    table = naive_strided_table(schedule, torch.arange(schedule.T - 1, -1, -stride))
+    table = replace(table, name=f"naive[stride={stride}]")
+    return run_chain(model, x_T, table, generator=generator, clip_x0=clip_x0, progress=progress,
                      callback=callback, return_trajectory=return_trajectory)
 
 
-def respaced_ancestral_sample(model, schedule, x_T, steps=None, *, timesteps=None, spacing="uniform",
-                              variance="beta", generator=None, progress=None, callback=None,
-                              return_trajectory=False):
+def respaced_ancestral_sample(model, schedule, x_T, steps=None, *, timesteps=None, spacing="trailing",
+                              variance="beta", t_start=None, clip_x0=None, generator=None, progress=None,
+                              callback=None, return_trajectory=False):
     """Correct strided DDPM: ancestral sampling on the respaced schedule (new betas, same ᾱ)."""
-    ts = _kept_timesteps(_check_schedule(schedule), steps, timesteps, spacing)
-    check_choice("variance", variance, VARIANCES)
-    table = ancestral_table(schedule.respace(ts), variance)
-    return run_chain(model, x_T, table, generator=generator, progress=progress,
+    ts = _kept_timesteps(_check_schedule(schedule), steps, timesteps, spacing, t_start)
+    table = ancestral_table(schedule, ts, variance=variance)
+    return run_chain(model, x_T, table, generator=generator, clip_x0=clip_x0, progress=progress,
                      callback=callback, return_trajectory=return_trajectory)
 
 
-def ddim_sample(model, schedule, x_T, steps=None, *, timesteps=None, spacing="uniform", eta=0.0,
-                generator=None, progress=None, callback=None, return_trajectory=False):
-    """DDIM (Song et al. 2021, eq. 12): η = 0 is deterministic, η = 1 equals respaced DDPM with β̃."""
-    ts = _kept_timesteps(_check_schedule(schedule), steps, timesteps, spacing)
-    table = ddim_table(schedule, ts, eta)
-    return run_chain(model, x_T, table, generator=generator, progress=progress,
+def ddim_sample(model, schedule, x_T, steps=None, *, timesteps=None, spacing="trailing", eta=0.0, t_start=None,
+                clip_x0=None, generator=None, progress=None, callback=None, return_trajectory=False):
+    """DDIM (Song et al. 2021, eq. 12): η = 0 is deterministic, η = 1 equals respaced DDPM with β̃.
+
+    ``eta`` may give one value per sample of the batch (several η in one batched chain).
+    """
+    ts = _kept_timesteps(_check_schedule(schedule), steps, timesteps, spacing, t_start)
+    table = ddim_table(schedule, ts, eta=eta)
+    return run_chain(model, x_T, table, generator=generator, clip_x0=clip_x0, progress=progress,
                      callback=callback, return_trajectory=return_trajectory)
 
 
-def ddim_invert(model, schedule, x_0, steps=None, *, timesteps=None, spacing="uniform",
+def ddim_invert(model, schedule, x_0, steps=None, *, timesteps=None, spacing="trailing",
                 progress=None, callback=None, return_trajectory=False):
-    """Encode data x_0 to the noise x_T that DDIM (η = 0, same timesteps) decodes back to ≈ x_0."""
+    """Encode data x_0 to the noise x_T that DDIM (η = 0, same timesteps) decodes back to ≈ x_0.
+
+    No ``clip_x0`` here: the first step leaves x_0 itself (ᾱ = 1), where x̂₀ is x_0 exactly.
+    """
     ts = _kept_timesteps(_check_schedule(schedule), steps, timesteps, spacing)
     check_float_tensor("x_0", x_0)
     table = ddim_inversion_table(schedule, ts)

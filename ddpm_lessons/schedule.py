@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from .checks import check_choice, check_int
 
-SPACINGS = ("uniform", "quadratic")
+#: Sub-sequence rules, named as in Lin et al. (2024), "Common diffusion noise schedules and sample
+#: steps are flawed", Table 2. "trailing" is the chapter's default.
+SPACINGS = ("trailing", "leading", "linspace", "quadratic")
 
 
 class NoiseSchedule:
@@ -93,20 +96,29 @@ class NoiseSchedule:
         return ab.sqrt() * x0 + (1 - ab).sqrt() * noise
 
     # ----------------------------------------------------------------------------- sub-sequences
-    def timesteps(self, steps: int, spacing: str = "uniform") -> torch.Tensor:
-        """The kept training timesteps for a ``steps``-step sampler, in descending order.
+    def timesteps(self, steps: int, spacing: str = "trailing") -> torch.Tensor:
+        """The kept training timesteps of a ``steps``-step sampler, in descending order.
 
-        ``"uniform"`` is DDIM App. D.2's linear rule τ_i = ⌊c·i⌋ with c = T/steps, shifted so the
-        first step starts at the last training timestep T−1 ("trailing" spacing). This is exactly
-        the set the chapter's naive stride ``T/steps`` visits, so the two can be compared
-        like-for-like. ``"quadratic"`` (used by DDIM for CIFAR-10) packs steps near t = 0:
-        τ_i ≈ (T−1)·(i/steps)².
+        With T training steps and S = ``steps`` (Lin et al. 2024, Table 2):
+
+        * ``"trailing"`` (default): round(T − k·T/S) − 1 for k = 0 … S−1, i.e. 999, 979, …, 19 for
+          S = 50. Starts at the last training timestep T−1; for S dividing T these are exactly the
+          timesteps the chapter's naive stride T/S visits, so the two compare like-for-like.
+        * ``"leading"``: k·⌊T/S⌋ for k = S−1 … 0, i.e. 980, 960, …, 0 for S = 50. DDIM's code and
+          the protocol of DDIM Tables 1–2 (and diffusers' default for many pipelines). It never
+          visits T−1: the first step starts from a level with slightly more signal than x_T has.
+        * ``"linspace"``: round(linspace(0, T−1, S)), descending: starts at T−1 and ends at 0.
+        * ``"quadratic"``: DDIM App. D.2's rule τ_i ≈ (T−1)·(i/S)², packing steps near t = 0.
         """
         steps = check_int("steps", steps, 1, self.T)
         check_choice("spacing", spacing, SPACINGS)
         T = self.T
-        if spacing == "uniform":
-            kept = [T - 1 - (i * T) // steps for i in range(steps)]
+        if spacing == "trailing":
+            kept = (np.round(np.arange(T, 0, -T / steps)).astype(np.int64) - 1)[:steps]
+        elif spacing == "leading":
+            kept = (np.arange(steps) * (T // steps))[::-1]
+        elif spacing == "linspace":
+            kept = np.round(np.linspace(0, T - 1, steps)).astype(np.int64)[::-1]
         else:
             kept, last = [], -1
             for i in range(1, steps + 1):
@@ -117,7 +129,7 @@ class NoiseSchedule:
             for j in range(steps - 1, -1, -1):
                 kept[j] = min(kept[j], T - 1 - (steps - 1 - j))
             kept = kept[::-1]
-        return torch.tensor(kept, dtype=torch.long)
+        return torch.tensor(np.asarray(kept, dtype=np.int64).copy(), dtype=torch.long)
 
     def check_timesteps(self, timesteps) -> torch.Tensor:
         """Validate an explicit sub-sequence: integers in [0, T−1], strictly descending, no repeats."""
@@ -146,10 +158,6 @@ class NoiseSchedule:
         ab = self.alpha_bar_64[kept]
         ab_prev = torch.cat([torch.ones(1, dtype=torch.float64), ab[:-1]])
         return NoiseSchedule(1.0 - ab / ab_prev, timestep_map=self.timestep_map[kept])
-
-    def to_dict(self) -> dict:
-        """A tensors-only description (used by checkpoints)."""
-        return {"betas": self.betas_64.clone(), "timestep_map": self.timestep_map.clone()}
 
     def __repr__(self) -> str:
         return (f"NoiseSchedule(T={self.T}, beta=[{self.betas_64[0]:.2e} .. {self.betas_64[-1]:.2e}], "

@@ -3,9 +3,14 @@ from __future__ import annotations
 
 
 def _fmt(v, floatfmt):
-    if isinstance(v, float):
+    if isinstance(v, float) or hasattr(v, "se"):  # numbers and Estimates ("value ± se")
         return format(v, floatfmt)
     return str(v)
+
+
+def _md(cell: str) -> str:
+    """Escape what would break a Markdown table cell: ``|`` (e.g. in ``max |x|``) and newlines."""
+    return cell.replace("|", "\\|").replace("\n", " ")
 
 
 class Table:
@@ -24,8 +29,8 @@ class Table:
         return [[_fmt(v, self.floatfmt) for v in r] for r in self.rows]
 
     def _repr_markdown_(self):
-        lines = ["| " + " | ".join(self.headers) + " |", "|" + "---|" * len(self.headers)]
-        lines += ["| " + " | ".join(r) + " |" for r in self._cells()]
+        lines = ["| " + " | ".join(map(_md, self.headers)) + " |", "|" + "---|" * len(self.headers)]
+        lines += ["| " + " | ".join(map(_md, r)) + " |" for r in self._cells()]
         if self.caption:
             lines += ["", f"*{self.caption}*"]
         return "\n".join(lines)
@@ -38,7 +43,3 @@ class Table:
         return "\n".join(out + ([self.caption] if self.caption else []))
 
     __repr__ = __str__
-
-    def column(self, header):
-        k = self.headers.index(header)
-        return [r[k] for r in self.rows]

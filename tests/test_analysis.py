@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from ddpm_lessons import GaussianMixture, NoiseSchedule
-from ddpm_lessons.analysis import (AncestralSamplingAnalyzer, analyze_ancestral_limitations, fit_exponent,
-                                   sample_with)
+from ddpm_lessons import clearly_different
+from ddpm_lessons.analysis import AncestralSamplingAnalyzer, analyze_ancestral_limitations, sample_with
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def analyzer(setup):
 
 @pytest.fixture(scope="module")
 def degradation(analyzer):
-    return analyzer.measure_step_degradation(num_samples=250, step_counts=(50, 10, 5),
+    return analyzer.measure_step_degradation(num_samples=1000, step_counts=(50, 25, 10, 5, 2),
                                              samplers=("naive", "ancestral", "ddim"), seed=3)
 
 
@@ -48,7 +48,8 @@ def test_reproducibility_rejects_a_batch(analyzer):
 
 def test_noise_floor_is_reported_and_positive(degradation):
     assert degradation.floor["mse"] > 0
-    assert degradation.floor["energy_distance"] > 0
+    fl = degradation.floor["energy_distance"]
+    assert fl.value > 0 and fl.se > 0 and fl.n >= 5  # mean ± sd over >= 5 draws
     assert all(r["mse_floor"] == degradation.floor["mse"] for r in degradation.rows)
     # the full-length ancestral row IS the reference chain: MSE 0, below the floor
     assert degradation.value("ancestral", 50, "mse_vs_reference") == 0.0
@@ -58,24 +59,20 @@ def test_naive_striding_is_worse_than_the_floor_and_than_respacing(degradation):
     fl = degradation.floor
     for steps in (10, 5):
         ed_naive = degradation.value("naive", steps, "energy_distance")
-        assert ed_naive > 5 * fl["energy_distance"]
-        assert ed_naive > 1.5 * degradation.value("ancestral", steps, "energy_distance")
-        assert degradation.value("naive", steps, "log_likelihood") < fl["log_likelihood"] - 1.0
+        assert ed_naive.se > 0 and clearly_different(ed_naive, fl["energy_distance"])
+        assert degradation.clearly_better(("ancestral", steps), ("naive", steps))
+        assert degradation.clearly_better(("ancestral", steps), ("naive", steps), key="log_likelihood")
         assert degradation.value("naive", steps, "mse_vs_reference") > fl["mse"]
 
 
 def test_table_and_exponent(degradation):
     t = degradation.table()
     assert len(t.rows) == len(degradation.rows) + 1 and "energy distance" in t.headers
+    assert "±" in t._repr_markdown_()
     fit = degradation.exponent("naive")
-    assert fit["points"] >= 2 and math.isfinite(fit["exponent"])
-
-
-def test_fit_exponent_recovers_a_power_law():
-    s = [2, 4, 8, 16]
-    fit = fit_exponent(s, [3 * x**1.5 for x in s])
-    assert abs(fit["exponent"] - 1.5) < 1e-9 and abs(fit["prefactor"] - 3) < 1e-9 and fit["r2"] > 0.999
-    assert math.isnan(fit_exponent([1, 2], [0.0, -1.0])["exponent"])
+    assert fit.measurable and fit.points >= 3 and math.isfinite(fit.exponent) and fit.ci[0] < fit.exponent < fit.ci[1]
+    # DDIM on the exact model sits at the floor down to few steps: too few points above noise
+    assert "not measurable" in str(degradation.exponent("ddim", k=1e6))
 
 
 def test_interpolation_ancestral_varies_ddim_does_not(analyzer):

@@ -2,6 +2,8 @@
 import math
 
 import pytest
+
+from ddpm_lessons import clearly_different
 import torch
 
 from ddpm_lessons.metrics import (class_histogram, confident_fraction, energy_distance,
@@ -37,9 +39,41 @@ def test_energy_distance_grows_with_shift_and_floor_is_small():
     mixture = GaussianMixture.preset("swiss_roll")
     x = mixture.sample(1000, gen(4))
     d_true, floor = energy_distance_with_floor(x, mixture, generator=gen(5))
-    d_shift, _ = energy_distance_with_floor(x + 0.3, mixture, generator=gen(5))
-    assert d_true < 5 * floor
-    assert d_shift > 10 * floor
+    d_shift, _ = energy_distance_with_floor(x + 0.5, mixture, generator=gen(5))
+    assert d_true.value < 5 * floor.value and d_true.se > 0 and floor.se > 0 and floor.n == 200
+    assert d_shift.value > 10 * floor.value
+    assert clearly_different(d_shift, d_true) and not clearly_different(d_true, floor)
+
+
+def test_feature_space_fd_has_error_bars_and_refuses_too_few_samples():
+    from ddpm_lessons import load_mnist, load_pretrained
+    from ddpm_lessons.metrics import FeatureSpace
+
+    clf = load_pretrained("mnist-features", device="cpu").model
+    held, _ = load_mnist("heldout")
+    train, _ = load_mnist("train")
+    space = FeatureSpace(clf, held, dims=16)
+    real = space.fd(train[:64], generator=gen(0))
+    floor = space.floor(train, 64, generator=gen(1))
+    noise = space.fd(torch.rand(64, 1, 16, 16, generator=gen(2)) * 2 - 1, generator=gen(3))
+    assert real.se > 0 and floor.n == 5 and floor.se > 0
+    assert not clearly_different(real, floor)  # real digits score the floor
+    assert clearly_different(noise, floor)  # noise images do not
+    with pytest.raises(ValueError, match="2·16"):
+        space.fd(train[:20])
+    with pytest.raises(ValueError, match="2·128"):
+        FeatureSpace(clf, held).fd(train[:100])
+
+
+def test_confident_and_loglik_estimates_have_standard_errors():
+    from ddpm_lessons.metrics import confident_estimate, log_likelihood_estimate
+
+    probs = torch.tensor([[0.95, 0.05], [0.5, 0.5], [0.99, 0.01], [0.2, 0.8]])
+    e = confident_estimate(probs)
+    assert e.value == 0.5 and e.se == pytest.approx(0.25)
+    mixture = GaussianMixture.preset("swiss_roll")
+    ll = log_likelihood_estimate(mixture.sample(500, gen(1)), mixture)
+    assert 0 < ll.se < 0.2
 
 
 def test_energy_distance_rejects_mismatched_dimensions():

@@ -207,7 +207,7 @@ def test_trajectory_callback_and_call_count(exact, schedule):
 def test_naive_stride_keeps_single_step_coefficients(schedule):
     from ddpm_lessons.samplers import naive_strided_table
 
-    table = naive_strided_table(schedule, 100)
+    table = naive_strided_table(schedule, list(range(999, -1, -100)))
     assert table.t_model.tolist() == list(range(999, -1, -100))
     t = 499
     i = table.t_model.tolist().index(t)
@@ -222,7 +222,7 @@ def test_timesteps_spacings(schedule):
     assert q[0] == 999 and bool((q[1:] < q[:-1]).all())
     assert (q[:-1] - q[1:]).tolist() == sorted((q[:-1] - q[1:]).tolist(), reverse=True)
     for steps in (1, 7, 999, 1000):
-        for spacing in ("uniform", "quadratic"):
+        for spacing in ("trailing", "leading", "linspace", "quadratic"):
             ts = schedule.timesteps(steps, spacing)
             assert ts.numel() == steps and ts.unique().numel() == steps
             assert 0 <= ts.min() and ts.max() <= 999

@@ -6,6 +6,7 @@ many times a sampler calls the network (number of function evaluations, NFE).
 """
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from .classifier import DigitClassifier
@@ -42,5 +43,13 @@ class CountingModel(nn.Module):
         return f"CountingModel(calls={self.calls}, model={type(self.model).__name__})"
 
 
-__all__ = ["MLPEps", "UNet", "DigitClassifier", "CountingModel", "ddpm_cifar10_unet",
+def model_device(model) -> torch.device:
+    """The device of a model's first parameter or buffer (CPU for parameter-free callables)."""
+    for attr in ("parameters", "buffers"):
+        for p in getattr(model, attr, lambda: iter(()))():
+            return p.device
+    return torch.device("cpu")
+
+
+__all__ = ["model_device", "MLPEps", "UNet", "DigitClassifier", "CountingModel", "ddpm_cifar10_unet",
            "count_parameters", "timestep_embedding"]
