@@ -153,3 +153,36 @@ def test_diffusion_loss_decreases_on_a_fixed_batch():
         loss = diffusion_loss(model, schedule, x0, torch.Generator().manual_seed(2))
         opt.zero_grad(); loss.backward(); opt.step()
     assert diffusion_loss(model, schedule, x0, torch.Generator().manual_seed(1)).item() < 0.7 * first
+
+
+def test_interrupted_training_resumes_exactly(tmp_path):
+    """fit() with checkpoints: 6 steps straight == 3 steps, stop, resume to 6 (same batches, same weights)."""
+    from ddpm_lessons.schedule import NoiseSchedule
+    from ddpm_lessons.train import diffusion_loss, fit
+
+    schedule = NoiseSchedule.linear(100)
+    spec = dict(steps=6, batch=16, lr=1e-3, warmup=2, ema=0.9, seed=0, grad_clip=1.0)
+
+    def train(ckpt, resume, crash_at=None):
+        torch.manual_seed(0)
+        model = MLPEps(dim=2, hidden=16, num_layers=2, temb_dim=8)
+        gen = torch.Generator().manual_seed(0)
+        calls = []
+
+        def batch():
+            calls.append(1)
+            if len(calls) == crash_at:
+                raise KeyboardInterrupt("simulated interruption")
+            return torch.randn(16, 2, generator=gen)
+
+        return fit(model, batch, lambda m, x0: diffusion_loss(m, schedule, x0, gen), spec,
+                   "t", gen, ckpt=ckpt, resume=resume, every=3, log=tmp_path / "log")
+
+    straight, _, losses = train(None, False)
+    with pytest.raises(KeyboardInterrupt):
+        train(tmp_path / "a.ckpt", False, crash_at=5)  # dies in step 5; the checkpoint holds step 3
+    resumed, _, losses2 = train(tmp_path / "a.ckpt", True)
+    assert losses2 == losses
+    for a, b in zip(straight.state_dict().values(), resumed.state_dict().values()):
+        assert torch.equal(a, b)
+    assert "resumed" in (tmp_path / "log").read_text()
