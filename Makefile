@@ -1,33 +1,74 @@
 # Two commands do all the set-up on a fresh machine with Python 3.10+:
-#   make lab   – create .venv if absent, install, open the chapter in JupyterLab
-#   make test  – same set-up, then the whole test suite (unit tests + every notebook in test mode)
+#   make lab   – create .venv if absent, install torch (CPU-only build on Linux without an NVIDIA
+#                GPU) + the package + JupyterLab, open the chapter on notebook 01
+#   make test  – same set-up with the test tools instead of JupyterLab, then the whole test suite
+#                (unit tests + every notebook in test mode + the notebooks' text pairs)
+# TORCH=auto|cpu|cuda chooses the torch build (default auto, see scripts/install_torch.sh);
+# a torch already installed in .venv is kept.
 PYTHON ?= python3
 VENV ?= .venv
+TORCH ?= auto
 BIN := $(VENV)/bin
+# The chapter's JupyterLab settings (.jupyter/labconfig: no news prompt), added to the user's own.
+LAB_ENV := JUPYTER_CONFIG_PATH="$(CURDIR)/.jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}"
 
-.PHONY: lab test notebooks badges bench
+.PHONY: lab test test-colab install-lab install-test notebooks badges pair bench slides exercises
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e ".[test]"
+$(VENV)/.torch: $(BIN)/python scripts/install_torch.sh
+	bash scripts/install_torch.sh $(BIN)/python $(TORCH)
 	touch $@
 
-lab: $(VENV)/.installed
-	$(BIN)/jupyter lab notebooks/
+$(VENV)/.installed-%: $(VENV)/.torch pyproject.toml
+	$(BIN)/python -m pip install -e ".[$*]"
+	touch $@
 
-test: $(VENV)/.installed
+.PRECIOUS: $(VENV)/.installed-%
+
+install-lab: $(VENV)/.installed-lab
+install-test: $(VENV)/.installed-test
+
+lab: $(VENV)/.installed-lab
+	$(LAB_ENV) $(BIN)/jupyter lab notebooks/01_recap.ipynb
+
+test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
+# The Colab launch path in a throwaway environment with Colab's package versions (minutes).
+test-colab: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -m colab tests/test_launch_colab.py
+
 # Re-run every notebook at reader size and store its outputs (what readers see on GitHub).
-notebooks: $(VENV)/.installed
+# Then the exercises/takeaways/slide metadata (their "time to run" comes from the new outputs),
+# the instructor guide's timings, and the text pairs.
+notebooks: $(VENV)/.installed-test
+	$(BIN)/python -m ddpm_lessons.teaching build
 	$(BIN)/python -m ddpm_lessons.notebook_tools execute notebooks/*.ipynb
+	$(BIN)/python -m ddpm_lessons.teaching build
+	$(BIN)/python -m ddpm_lessons.teaching run-solutions
+	$(BIN)/python -m ddpm_lessons.teaching timings --write
+	$(BIN)/python -m ddpm_lessons.notebook_tools pair notebooks/*.ipynb
 
-# Rewrite the Colab/Binder badges from the repository URL in pyproject.toml.
-badges: $(VENV)/.installed
+# Exercises, takeaways, prerequisites line and slide metadata from notebooks/exercises/*.md.
+exercises: $(VENV)/.installed-test
+	$(BIN)/python -m ddpm_lessons.teaching build
+
+# One reveal.js deck per notebook, from the stored outputs, into the ignored build/slides/.
+slides: $(VENV)/.installed-test
+	$(BIN)/python -m ddpm_lessons.teaching slides build/slides
+
+# Rewrite the Colab/Binder badges and the Colab setup block (from pyproject.toml and
+# ddpm_lessons/notebook_tools.py), then the text pairs.
+badges: $(VENV)/.installed-test
 	$(BIN)/python -m ddpm_lessons.notebook_tools badges notebooks/*.ipynb
+	$(BIN)/python -m ddpm_lessons.notebook_tools pair notebooks/*.ipynb
 
-bench: $(VENV)/.installed
+# Write notebooks/py/*.py (jupytext py:percent) from the notebooks; run after editing a notebook.
+pair: $(VENV)/.installed-test
+	$(BIN)/python -m ddpm_lessons.notebook_tools pair notebooks/*.ipynb
+
+bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks
