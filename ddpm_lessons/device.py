@@ -1,6 +1,7 @@
 """Where the chapter runs (device choice) and how big its experiments are (test mode)."""
 from __future__ import annotations
 
+import numbers
 import os
 
 import torch
@@ -21,9 +22,9 @@ def seed(k: int, device=None) -> torch.Generator:
     A CPU generator gives the same numbers on every device (samplers draw on the generator's
     device and copy).
     """
-    if isinstance(k, bool) or not isinstance(k, int):
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
         raise TypeError(f"seed must be an integer, got {k!r}")
-    return torch.Generator(device=device if device is not None else "cpu").manual_seed(k)
+    return torch.Generator(device=device if device is not None else "cpu").manual_seed(int(k))
 
 
 def default_device() -> torch.device:
