@@ -40,12 +40,12 @@ __all__ = [
 ]
 
 # --- models, data, measurement and display (higher layers) ---
-from . import analysis, costs, metrics, plots  # noqa: E402
+from . import analysis, costs, metrics, plots, widgets  # noqa: E402
 from .data import load_mnist, make_grid, to_image  # noqa: E402
 from .models import CountingModel, DigitClassifier, MLPEps, UNet, count_parameters, ddpm_cifar10_unet, model_device  # noqa: E402
 from .pretrained import CheckpointError, Pretrained, load_pretrained  # noqa: E402
 from .tables import Table  # noqa: E402
 
-__all__ += ["analysis", "costs", "metrics", "plots", "load_mnist", "make_grid", "to_image", "CountingModel",
+__all__ += ["analysis", "costs", "metrics", "plots", "widgets", "load_mnist", "make_grid", "to_image", "CountingModel",
             "DigitClassifier", "MLPEps", "UNet", "count_parameters", "ddpm_cifar10_unet", "model_device",
             "CheckpointError", "Pretrained", "load_pretrained", "Table"]

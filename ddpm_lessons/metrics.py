@@ -304,3 +304,38 @@ def run_variance(all_runs: torch.Tensor) -> torch.Tensor:
     if r.shape[0] < 2:
         raise ValueError(f"all_runs must hold at least 2 runs (dimension 0), got {r.shape[0]}")
     return r.var(dim=0, unbiased=True).flatten(1).mean(1) if r.ndim > 2 else r.var(dim=0, unbiased=True)
+
+
+def group_spread(images: torch.Tensor, labels: torch.Tensor, n_groups: int, within: bool = True) -> dict:
+    """How different images are, for a batch arranged as ``n_groups`` equal groups (e.g. runs that
+    share a starting noise): pixel MSE and label agreement between pairs, mean ± se over groups.
+
+    ``within=True``: pairs inside each group; ``within=False``: each group's images against every
+    other group's (pairs that share nothing). Returns ``{"mse": Estimate, "agree": Estimate}``.
+    """
+    n_groups = check_int("n_groups", n_groups, 2, max(2, len(images)))
+    if len(images) % n_groups or len(labels) != len(images):
+        raise ValueError(f"images ({len(images)}) and labels ({len(labels)}) must split into {n_groups} equal groups")
+    x = images.detach().flatten(1).double().cpu().view(n_groups, -1, images[0].numel())
+    lab = labels.cpu().view(n_groups, -1)
+    mse, agree = [], []
+    for i in range(n_groups):
+        others = [j for j in range(n_groups) if j != i]
+        a, la = x[i], lab[i]
+        b, lb = (x[i], lab[i]) if within else (x[others].flatten(0, 1), lab[others].flatten())
+        d = ((a[:, None] - b[None]) ** 2).mean(-1)
+        keep = torch.ones_like(d, dtype=torch.bool)
+        if within:
+            keep = keep.triu(1)
+        mse.append(d[keep].mean())
+        agree.append((la[:, None] == lb[None]).double()[keep].mean())
+    how = "mean ± se over groups"
+    return {"mse": mean_se(mse, how), "agree": mean_se(agree, how)}
+
+
+def pixel_range(images: torch.Tensor, bright: int = 10) -> dict:
+    """Background (mean of each image's darkest half of pixels) and strokes (mean of its ``bright``
+    brightest pixels), mean ± se over images: real digits in [−1, 1] give about −1 and 0.8."""
+    v = check_float_tensor("images", images).detach().flatten(1).sort(1).values.double().cpu()
+    return {"background": mean_se(v[:, : v.shape[1] // 2].mean(1)), "strokes": mean_se(v[:, -bright:].mean(1))}
+

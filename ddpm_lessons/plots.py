@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 
 import matplotlib.pyplot as plt
+from matplotlib.colors import to_hex
 import numpy as np
 import torch
 
@@ -55,7 +56,8 @@ def sampler_color(label: str, default=None):
 def _colors(labels):
     """Palette colours for labels that name a sampler, the default cycle (minus used ones) for others."""
     fixed = [sampler_color(lab) for lab in labels]
-    spare = iter([c for c in COLORS if c not in fixed] * 3)
+    reserved = {to_hex(c) for c in SAMPLER_COLORS.values()}  # never lend a sampler's colour to something else
+    spare = iter([c for c in map(to_hex, COLORS) if c not in reserved] * 3 + ["#17becf", "#8c564b", "#e377c2"] * 3)
     return [c if c is not None else next(spare) for c in fixed]
 
 
@@ -205,6 +207,18 @@ def curves(x, ys: dict, xlabel: str, ylabel: str, title="", logx=False, logy=Fal
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
+    return _finish(fig, title)
+
+
+def curves_panels(panels: dict, xlabel: str, ylabel: str, title="", hlines=None, logx=False, logy=False,
+                  size=(6.2, 4.3)):
+    """Side-by-side :func:`curves` panels sharing the y axis: ``panels`` maps a panel title to its
+    ``ys`` dict; ``hlines`` maps a panel title to that panel's reference levels."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(size[0] * len(panels), size[1]), sharey=True, squeeze=False)
+    for ax, (name, ys) in zip(axes[0], panels.items()):
+        curves(None, ys, xlabel=xlabel, ylabel=ylabel, logx=logx, logy=logy,
+               hlines=(hlines or {}).get(name), ax=ax)
+        ax.set_title(name, fontsize=9)
     return _finish(fig, title)
 
 

@@ -43,3 +43,25 @@ class Table:
         return "\n".join(out + ([self.caption] if self.caption else []))
 
     __repr__ = __str__
+
+    def folded(self, summary: str, *more: "Table") -> "Folded":
+        """This table (and ``more``) inside a collapsible ``<details>`` block with ``summary`` as its label."""
+        return Folded(summary, (self, *more))
+
+
+class Folded:
+    """Tables folded into an HTML ``<details>`` block: a long table stays out of the reader's way."""
+
+    def __init__(self, summary: str, tables):
+        self.summary = summary
+        self.tables = tuple(tables)
+
+    def _repr_markdown_(self):
+        body = "\n\n".join(t._repr_markdown_() for t in self.tables)
+        return f"<details><summary>{self.summary}</summary>\n\n{body}\n\n</details>"
+
+    def __str__(self):
+        return "\n\n".join([self.summary] + [str(t) for t in self.tables])
+
+    __repr__ = __str__
+

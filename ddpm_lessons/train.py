@@ -41,7 +41,7 @@ CONFIGS = {
     "mnist": dict(arch=UNet, config=dict(image_size=16, in_channels=1, base_channels=32, channel_mults=[1, 2, 2],
                                          num_res_blocks=1, attn_resolutions=[8], dropout=0.0, norm_groups=32),
                   steps=3_000, batch=128, lr=5e-4, warmup=200, ema=0.999, seed=0,
-                  stage2=dict(steps=3_000, batch=128, lr=3e-4, warmup=100, ema=0.9995, seed=1, grad_clip=1.0)),
+                  stage2=dict(steps=2_000, batch=128, lr=3e-4, warmup=100, ema=0.9995, seed=1, grad_clip=1.0)),
     "mnist-features": dict(arch=DigitClassifier, config=dict(channels=32, feature_dim=128, num_classes=10, dropout=0.3),
                            steps=1_000, batch=128, lr=1e-3, warmup=50, ema=None, seed=0),
 }

@@ -1,13 +1,13 @@
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 03 · Stochasticity: the noise that ancestral sampling adds at every step
 #
-# Every ancestral step ends with $+\,\sigma_t z$: fresh Gaussian noise, 999 times per sample. This notebook measures what that costs beyond speed. **Problem 1:** the same starting noise $x_T$ gives a different image on every run — and what *does* make a run reproducible. **Problem 2:** there is no way back from an image to "its" noise: noising a real digit and sampling back gives a different digit each time, while a deterministic sampler (DDIM, previewed here) recovers it. **Problem 3:** interpolating between two starting noises gives a jerky sequence of unrelated frames. All three have one root cause, which we make visible at the end: the moment at which two runs from the same $x_T$ split apart.
+# Every ancestral step ends with $+\,\sigma_t z$: fresh Gaussian noise at every step of every sample. This notebook measures what that costs beyond speed. **Problem 1:** the same starting noise $x_T$ gives a different image on every run — and what *does* make a run reproducible. **Problem 2:** there is no way back from an image to "its" noise: noising a real digit and sampling back gives a different digit each time, while a deterministic sampler (DDIM, previewed here) recovers it. **Problem 3:** interpolating between two starting noises gives a jerky sequence of unrelated frames. All three have one root cause, which a fork experiment makes visible at the end: run one chain part of the way, split it into several runs with fresh noise, and see how late in the chain the digit is still undecided.
 #
 # **Learning objectives**
 # - Distinguish *stochastic* from *irreproducible*: reproduce a whole ancestral run bit-for-bit by controlling every step's noise.
 # - Explain why ancestral sampling gives no encoder, and measure how far a stochastic round trip lands from the original compared with a deterministic one.
 # - Recognise the jerky frames of stochastic interpolation as the same phenomenon.
-# - Read the divergence curve of runs sharing $x_T$ and see the step noise, not $x_T$, decide the sample.
+# - Read a fork experiment: find the noise level at which a chain decides *which* digit it draws, and the later levels at which it decides the details.
 #
 # <!-- badges -->
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ddpm-lessons/ddpm-lessons/blob/main/notebooks/03_stochasticity.ipynb) [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/ddpm-lessons/ddpm-lessons/HEAD?labpath=notebooks%2F03_stochasticity.ipynb)
@@ -53,183 +53,244 @@ if "google.colab" in sys.modules:
 
 import torch
 import ddpm_lessons as dl
-from ddpm_lessons import metrics, plots
-from ddpm_lessons.data import load_mnist
-from ddpm_lessons.pretrained import load_pretrained
-from ddpm_lessons.tables import Table
 
 device = dl.default_device()
-print(f"device: {dl.device_name(device)} | test mode: {dl.fast_mode()}")
+print(f"device: {dl.device_name(device)}")
 
-# %% [markdown] slideshow={"slide_type": "-"}
-# We use the shipped digit model. `n_steps` is the length of the ancestral chain: 1000 — plain DDPM ancestral sampling — when you run the notebook. (The automated tests shorten it to a respaced 100-step ancestral chain to run in seconds; it injects fresh noise at every step just the same, and every claim below is asserted in both settings.) `chain` runs ancestral sampling from any starting index down to clean data, the package's `respaced_ancestral_sample` with an explicit, descending list of timesteps; with all timesteps kept, it *is* DDPM's Algorithm 2.
+# %% [markdown]
+# We use the chapter's pretrained 16×16 MNIST model and the digit classifier that comes with it (it names the digit a sample shows). The sampler is ancestral sampling with $\sigma_t^2=\beta_t$ over `n_steps` steps. With a GPU that is 1000 steps, DDPM's Algorithm 2 itself. On a CPU the notebook uses a **respaced 100-step chain** (the schedule's $\bar\alpha_t$ at every 10th timestep, 999, 989, …, 9; notebook 02 explains respacing) so that it runs in about two minutes: it draws fresh noise at every step just like the 1000-step chain, and every claim below is asserted at the chain length you run. Each step's predicted clean image $\hat x_0$ is clipped to the data range $[-1, 1]$ (`clip_x0`), as DDPM's reference code does.
+#
+# The sampler's coefficients form a table with one row per step (`dl.ancestral_table`). We build it once; `table[:k]` is the first $k$ steps and `table[k:]` the rest, and `dl.run_chain` runs any such table from any state — that is all the fork experiment at the end needs.
 
-# %% slideshow={"slide_type": "-"}
-mnist = load_pretrained("mnist", device)
-model, schedule = mnist.model, mnist.schedule
-n_steps = dl.pick(reader=1000, fast=100)
-timesteps = schedule.timesteps(n_steps)  # descending: 999, 998, ..., 0 (or every 10th in test mode)
+# %%
+bundle = dl.load_pretrained("mnist", device)
+model, schedule, shape, clip = bundle.model, bundle.schedule, bundle.sample_shape, bundle.clip_x0
+classifier = dl.load_pretrained("mnist-features", device).model
+n_steps = dl.pick(reader=100, fast=25, cuda=1000)
+timesteps = schedule.timesteps(n_steps)  # descending, from t = 999
+table = dl.ancestral_table(schedule, timesteps)  # sigma^2 = beta; respaced when n_steps < 1000
+print(f"ancestral chain: {len(table)} steps, t = {int(timesteps[0])}, {int(timesteps[1])}, ..., {int(timesteps[-1])}; "
+      f"x0_hat clipped to [-{clip:g}, {clip:g}]")
 
-def chain(x_start, t_start, seed, **kwargs):
-    """Ancestral sampling from index t_start down to clean data, with fresh noise from generator `seed`."""
-    ts = timesteps[timesteps <= t_start]
-    assert int(ts[0]) == t_start, "start at a kept timestep"
-    return dl.respaced_ancestral_sample(model, schedule, x_start, timesteps=ts,
-                                        generator=torch.Generator().manual_seed(seed), **kwargs)
-
-print(f"chain: {len(timesteps)} steps, timesteps {timesteps[0].item()} .. {timesteps[-1].item()}")
-
-# %% [markdown] slideshow={"slide_type": "slide"}
+# %% [markdown]
 # ## Problem 1 · The same $x_T$, different images
 #
-# We draw **one** starting noise $x_T$ and run the chain from it several times (as rows of one batch: each row gets its own fresh noise at every step). We keep the whole trajectory for the last section.
+# We draw `n_bases` starting noises $x_T$ and run the chain `n_forks` times from each (as rows of one batch: each row gets its own fresh noise at every step). Each row of the figure shares one $x_T$.
 
-# %% slideshow={"slide_type": "-"}
-n_runs = dl.pick(reader=6, fast=4)
-x_T = torch.randn(1, *mnist.sample_shape, generator=torch.Generator().manual_seed(0)).to(device)
-x0_preds = []  # the callback records each step's predicted clean image x0_hat, for the last section
-runs, traj = chain(x_T.repeat(n_runs, 1, 1, 1), 999, seed=1, return_trajectory=True,
-                   callback=lambda i, t, x, x0_hat: x0_preds.append(x0_hat.cpu()))
-mse = metrics.pairwise_mse(runs)
-fig = plots.image_grid(runs, ncol=n_runs, labels=[f"run {k}" for k in range(n_runs)], size=1.4,
-                       title="One starting noise x_T, several ancestral runs: different digits")
-Table(["", *[f"run {k}" for k in range(n_runs)]],
-      [[f"run {j}", *[f"{v:.3f}" for v in mse[j].tolist()]] for j in range(n_runs)],
-      caption="pixel MSE between runs (images in [-1, 1]) from the same x_T")
+# %%
+n_bases, n_forks = dl.pick(reader=8, fast=6), dl.pick(reader=4, fast=3)
+x_T = torch.randn(n_bases, *shape, generator=dl.seed(0)).to(device)
+runs = dl.run_chain(model, x_T.repeat_interleave(n_forks, 0), table, generator=dl.seed(1), clip_x0=clip,
+                    progress=False)
+groups = runs.view(n_bases, n_forks, *shape)
+dl.plots.image_rows({f"x_T no. {i + 1}": groups[i] for i in range(3)},
+                    col_labels=[f"run {r + 1}" for r in range(n_forks)], size=1.3,
+                    title="Each row starts from one x_T, yet its runs are mostly different digits")
 
-# %% slideshow={"slide_type": "fragment"}
-off = mse[~torch.eye(n_runs, dtype=torch.bool)]
-x_T_other = torch.randn(n_runs, *mnist.sample_shape, generator=torch.Generator().manual_seed(10)).to(device)
-mse_other = metrics.pairwise_mse(chain(x_T_other, 999, seed=11, progress=False))
-off_other = mse_other[~torch.eye(n_runs, dtype=torch.bool)]
-print(f"mean pairwise MSE, same x_T: {off.mean():.3f} | different x_T: {off_other.mean():.3f} "
-      f"| ratio {off.mean() / off_other.mean():.2f}")
-assert (off > 0).all(), "every pair of runs from the same x_T differs"
-assert off.mean() > 0.3 * off_other.mean(), "runs sharing x_T differ almost as much as runs that share nothing"
 
-# %% [markdown] slideshow={"slide_type": "-"}
-# Every off-diagonal entry is far from zero, and pairs of runs that *share* their starting noise differ about as much as pairs of samples drawn from *unrelated* starting noises. Fixing $x_T$ fixes very little of the outcome.
+# %% [markdown]
+# How much does sharing $x_T$ tie the runs together? We compare pairs of runs that share $x_T$ with pairs that share nothing (runs from two different $x_T$): their pixel MSE and whether the classifier gives them the same label. Each number is a mean ± standard error over the `n_bases` starting noises. The small function below does the bookkeeping; the fork experiment at the end reuses it.
+
+# %%
+# notebook-local helper: spread of a batch arranged as n_groups groups of equal size
+def spread(images, labels, n_groups, within=True):
+    """Pixel MSE and label agreement between pairs of images, mean ± se over groups.
+
+    within=True: pairs inside each group (runs that share a start); within=False: pairs of one
+    group's images with every other group's (runs that share nothing)."""
+    x, lab = images.flatten(1).double().cpu().view(n_groups, -1, images[0].numel()), labels.view(n_groups, -1)
+    mse, agree = [], []
+    for i in range(n_groups):
+        if within:
+            a, b, la, lb = x[i], x[i], lab[i], lab[i]
+        else:
+            others = [j for j in range(n_groups) if j != i]
+            a, b, la, lb = x[i], x[others].flatten(0, 1), lab[i], lab[others].flatten()
+        d = ((a[:, None] - b[None]) ** 2).mean(-1)
+        same = (la[:, None] == lb[None]).double()
+        keep = torch.ones_like(d, dtype=torch.bool).triu(1) if within else torch.ones_like(d, dtype=torch.bool)
+        mse.append(d[keep].mean())
+        agree.append(same[keep].mean())
+    return {"mse": dl.mean_se(mse, "mean ± se over starting noises"),
+            "agree": dl.mean_se(agree, "mean ± se over starting noises")}
+
+labels = dl.metrics.classify(runs, classifier).argmax(1)
+same_xT, unrelated = spread(runs, labels, n_bases), spread(runs, labels, n_bases, within=False)
+dl.Table(["pairs of runs", "pixel MSE (images in [-1, 1])", "same digit label"],
+         [["sharing x_T", same_xT["mse"], same_xT["agree"]],
+          ["from different x_T", unrelated["mse"], unrelated["agree"]]],
+         caption=f"{n_bases} starting noises × {n_forks} runs; mean ± se over the starting noises")
+
+# %%
+half_unrelated = dl.Estimate(0.5 * unrelated["mse"].value, 0.5 * unrelated["mse"].se)
+assert dl.clearly_less(half_unrelated, same_xT["mse"]), \
+    "runs sharing x_T differ by clearly more than half as much as runs that share nothing"
+assert dl.clearly_less(same_xT["agree"], 0.5), "most pairs of runs from one x_T show different digits"
+print(f"MSE sharing x_T / MSE unrelated: {same_xT['mse'].value / unrelated['mse'].value:.2f}")
+
+# %% [markdown]
+# Pairs of runs that *share* their starting noise differ about as much as pairs drawn from *unrelated* noises, and most of them are classified as different digits. Fixing $x_T$ fixes very little of the outcome.
 #
-# **This is not irreproducibility in the software sense.** The sampler is stochastic, but its randomness is ours to control: all of it comes from one `torch.Generator`. Seed that generator and the *whole run* — $x_T$ and the 999 noise draws after it — repeats bit for bit:
+# **This is not irreproducibility in the software sense.** The sampler is stochastic, but its randomness is ours to control: all of it comes from one `torch.Generator`. Seed that generator and the *whole run* — the noise of every step after $x_T$ — repeats bit for bit. We run one chain from each $x_T$ (the "base chains" that the fork experiment below will split), keep its trajectory, and run it again:
 
-# %% slideshow={"slide_type": "fragment"}
+# %%
 # NBVAL_CHECK_OUTPUT
-again, _ = chain(x_T.repeat(n_runs, 1, 1, 1), 999, seed=1, return_trajectory=True, progress=False)
-other_seed = chain(x_T.repeat(n_runs, 1, 1, 1), 999, seed=2, progress=False)
-print("same generator seed -> identical tensors:", torch.equal(again, runs))
-print("same x_T, different step-noise seed -> identical tensors:", torch.equal(other_seed, runs))
-assert torch.equal(again, runs), "reproducible bit-for-bit once every step's noise is seeded"
-assert not torch.equal(other_seed, runs)
+base, trajectory = dl.run_chain(model, x_T, table, generator=dl.seed(2), clip_x0=clip, progress=False,
+                                return_trajectory=True)
+again = dl.run_chain(model, x_T, table, generator=dl.seed(2), clip_x0=clip, progress=False)
+other_seed = dl.run_chain(model, x_T, table, generator=dl.seed(3), clip_x0=clip, progress=False)
+print("same generator seed -> identical tensors:", torch.equal(again, base))
+print("same x_T, different step-noise seed -> identical tensors:", torch.equal(other_seed, base))
+assert torch.equal(again, base), "reproducible bit-for-bit once every step's noise is seeded"
+assert not torch.equal(other_seed, base)
 
-# %% [markdown] slideshow={"slide_type": "-"}
-# So "same noise, different image" really means "same **first** noise". Reproducing a DDPM sample requires recording the seed of every step's noise (in practice one generator seed, the same batch layout, and the same device and library version), not just $x_T$. What you cannot do is hand someone an $x_T$ and expect them to get your image — $x_T$ is not a code for it. Problem 2 makes that precise.
+# %% [markdown]
+# So "same noise, different image" really means "same **first** noise". Reproducing a DDPM sample requires the seed of every step's noise (in practice one generator seed, the same batch layout, and the same device and library version), not just $x_T$. What you cannot do is hand someone an $x_T$ and expect them to get your image — $x_T$ is not a code for it. Problem 2 makes that precise.
 #
 # ## Problem 2 · No way back from an image to its noise
 #
-# A deterministic generator $x_T\mapsto x_0$ could be inverted to find the noise of a given image. Ancestral sampling is not such a map. Take a real held-out digit, noise it with the forward process to $x_t$ (`q_sample`), and run ancestral sampling back down from $t$ — several times, from the *same* $x_t$. We try the largest $t=999$ and an intermediate $t=249$, where most of the digit's scale still survives.
+# A deterministic generator $x_T\mapsto x_0$ could be inverted to find the noise of a given image. Ancestral sampling is not such a map. Take real held-out digits, noise each with the forward process to $x_t$ (`q_sample`), and run ancestral sampling back down from $t$ (`t_start=t`), twice from the *same* $x_t$. We try the largest $t=999$ and an intermediate $t=249$, where most of the digit's scale still survives ($\sqrt{\bar\alpha_{249}}\approx 0.72$).
 
-# %% slideshow={"slide_type": "-"}
-digits, _ = load_mnist("heldout")
-x0 = digits[3:4].to(device)
-n_rec = dl.pick(reader=5, fast=3)
-recon, x_t_start = {}, {}
+# %%
+n_digits = dl.pick(reader=8, fast=6)
+digits = dl.load_mnist("heldout")[0][:n_digits].to(device)
+recon = {}
 for t in (999, 249):
-    x_t_start[t] = schedule.q_sample(x0, t, torch.randn(x0.shape, generator=torch.Generator().manual_seed(20)).to(device))
-    recon[t] = chain(x_t_start[t].repeat(n_rec, 1, 1, 1), t, seed=21 + t, progress=False)
+    x_t = schedule.q_sample(digits, t, torch.randn(digits.shape, generator=dl.seed(20)).to(device))
+    recon[t] = dl.respaced_ancestral_sample(model, schedule, x_t.repeat_interleave(2, 0), steps=n_steps, t_start=t,
+                                            clip_x0=clip, generator=dl.seed(21 + t), progress=False)
 
-# %% [markdown] slideshow={"slide_type": "-"}
-# For contrast, a preview of notebook 06: DDIM with $\eta=0$ has no $\sigma_t z$ term, so it *is* a deterministic map $x_T\mapsto x_0$, and running its update upwards (`ddim_invert`) gives an approximate inverse. We encode the same digit to an $x_T$ and decode it again, with `ddim_steps` steps each way.
+# %% [markdown]
+# For contrast, a preview of notebook 06: DDIM with $\eta=0$ has no $\sigma_t z$ term, so it *is* a deterministic map $x_T\mapsto x_0$, and running its update upwards (`ddim_invert`) gives an approximate inverse. We encode the same digits to an $x_T$ and decode them again with `ddim_steps` steps each way (for 50 steps the timesteps 980, 960, …, 0: the "leading" spacing of DDIM's own experiments, notebook 06). As a yardstick, the last row of the table gives the MSE between two *different* held-out digits.
 
-# %% slideshow={"slide_type": "-"}
-ddim_steps = dl.pick(reader=200, fast=50)
-x_T_code = dl.ddim_invert(model, schedule, x0, steps=ddim_steps, progress=False)
-x0_ddim = dl.ddim_sample(model, schedule, x_T_code, steps=ddim_steps, progress=False)
+# %%
+ddim_steps = dl.pick(reader=50, fast=25)
+code_T = dl.ddim_invert(model, schedule, digits, steps=ddim_steps, spacing="leading", progress=False)
+round_trip = dl.ddim_sample(model, schedule, code_T, steps=ddim_steps, spacing="leading", clip_x0=clip, progress=False)
 
-def mse_to_original(x):
-    return ((x - x0) ** 2).flatten(1).mean(1)
+def per_digit_mse(x, reference):
+    return ((x - reference) ** 2).flatten(1).mean(1).cpu()
 
-rows_p2 = []
-for t in (999, 249):
-    pair = metrics.pairwise_mse(recon[t])[~torch.eye(n_rec, dtype=torch.bool)]
-    rows_p2.append([f"ancestral back from t = {t} ({n_rec} runs)", f"{mse_to_original(recon[t]).mean():.4f}",
-                    f"{pair.mean():.4f}"])
-rows_p2.append([f"DDIM encode + decode ({ddim_steps} steps each way)", f"{mse_to_original(x0_ddim).item():.4f}", "0 (deterministic)"])
-fig = plots.image_rows({"original": x0, **{f"from t={t}": recon[t] for t in (999, 249)}, "DDIM round trip": x0_ddim},
-                       size=1.3, title="Sampling back from a noised digit gives new digits; DDIM's round trip returns it")
-Table(["route back to the image", "MSE to the original (mean)", "MSE between attempts (mean)"], rows_p2)
+err = {t: dl.mean_se(per_digit_mse(recon[t], digits.repeat_interleave(2, 0)).view(-1, 2).mean(1)) for t in (999, 249)}
+between = {t: dl.mean_se(per_digit_mse(recon[t][0::2], recon[t][1::2])) for t in (999, 249)}
+err["ddim"] = dl.mean_se(per_digit_mse(round_trip, digits))
+unrelated_digits = dl.mean_se(per_digit_mse(digits, digits.roll(1, 0)))
+dl.plots.image_rows({"original": digits, **{f"back from t={t}": recon[t][0::2] for t in (999, 249)},
+                     "again from t=249": recon[249][1::2], "DDIM round trip": round_trip}, size=1.1,
+                    title="Sampling back from a noised digit gives new digits; DDIM's round trip returns it")
 
-# %% slideshow={"slide_type": "fragment"}
-mse_999, mse_249 = mse_to_original(recon[999]).mean().item(), mse_to_original(recon[249]).mean().item()
-mse_ddim = mse_to_original(x0_ddim).item()
-print(f"ancestral from 999 / DDIM round trip: {mse_999 / mse_ddim:.0f}x larger error")
-assert (metrics.pairwise_mse(recon[999])[~torch.eye(n_rec, dtype=torch.bool)] > 0).all(), "attempts differ from each other"
-assert mse_999 > 10 * mse_ddim, "the stochastic route back is at least 10x worse than DDIM's round trip"
-assert mse_249 < mse_999, "starting lower keeps more of the original"
-assert mse_249 > 3 * mse_ddim, "but even from t = 249 the stochastic route is far worse than DDIM"
+# %%
+dl.Table(["route back to the image", "MSE to the original", "MSE between the two attempts"],
+         [[f"ancestral, back from t = {t}", err[t], between[t]] for t in (999, 249)]
+         + [[f"DDIM encode + decode ({ddim_steps} steps each way)", err["ddim"], "0 (deterministic)"],
+            ["yardstick: two different held-out digits", unrelated_digits, ""]],
+         caption=f"{n_digits} held-out digits, 2 ancestral attempts each; mean ± se over digits; images in [-1, 1]")
 
-# %% [markdown] slideshow={"slide_type": "-"}
-# From $t=999$ the digit is gone: the reconstructions are new digits, unrelated to the original and to each other. From $t=249$ they keep more of it — $x_{249}$ still carries most of the signal — but each attempt still differs from the original and from the others. The DDIM round trip returns the digit with an error many times smaller. Ancestral sampling has no encoder because there is no single noise "behind" an image: the image depends on $x_T$ *and* on 999 further noise draws.
+# %%
+assert dl.clearly_less(0, between[999]) and dl.clearly_less(0, between[249]), "the two attempts differ from each other"
+assert dl.clearly_less(err[249], err[999]), "starting lower keeps more of the original"
+assert dl.clearly_less(err["ddim"], err[249]), "even from t = 249 the stochastic route is worse than DDIM's round trip"
+assert not dl.clearly_less(err[999], 0.5 * unrelated_digits.value), \
+    "from t = 999 the result is about as far from the original as an unrelated digit"
+print(f"error from t = 999 / DDIM round trip: {err[999].value / err['ddim'].value:.0f}x; "
+      f"from t = 249 / DDIM: {err[249].value / err['ddim'].value:.0f}x")
+
+# %% [markdown]
+# From $t=999$ the digit is gone: the reconstructions are new digits, about as far from the original as an unrelated held-out digit is. From $t=249$ they keep more of it — $x_{249}$ still carries most of the signal — but the two attempts differ from each other and from the original. The DDIM round trip returns the digit with an error many times smaller. Ancestral sampling has no encoder because there is no single noise "behind" an image: the image depends on $x_T$ *and* on every later noise draw.
 #
 # ## Problem 3 · A preview: interpolation without continuity
 #
-# Slide the starting noise from $x_T^{(a)}$ to $x_T^{(b)}$ along a spherical path (`slerp`, which keeps the interpolants at the norm of Gaussian noise) and sample each frame. With ancestral sampling, each frame receives its own fresh noise; with DDIM ($\eta=0$) the map is deterministic.
+# Slide the starting noise from $x_T^{(a)}$ to $x_T^{(b)}$ along a spherical path (`slerp`, which stays at the norm of Gaussian noise; notebook 04 explains why) and sample each frame. With ancestral sampling, each frame receives its own fresh noise; with DDIM ($\eta=0$) the map is deterministic. We do it for `n_paths` pairs of noises and show the first.
 
-# %% slideshow={"slide_type": "-"}
-n_frames = dl.pick(reader=8, fast=6)
-g = torch.Generator().manual_seed(30)
-a, b = (torch.randn(1, *mnist.sample_shape, generator=g).to(device) for _ in range(2))
-path = dl.slerp(a[0], b[0], torch.linspace(0, 1, n_frames))  # (n_frames, 1, 16, 16)
-frames_ancestral = chain(path, 999, seed=31)
-frames_ddim = dl.ddim_sample(model, schedule, path, steps=dl.pick(reader=100, fast=50), progress=False)
-weights = [f"w={w:.2f}" for w in torch.linspace(0, 1, n_frames).tolist()]
-fig = plots.image_rows({"ancestral": frames_ancestral, "DDIM (preview)": frames_ddim}, col_labels=weights, size=1.3,
-                       title="Interpolating x_T: ancestral frames jump, deterministic frames move smoothly")
-jumps = {"ancestral": metrics.frame_differences(frames_ancestral), "DDIM": metrics.frame_differences(frames_ddim)}
-Table(["sampler", "MSE between neighbouring frames (mean)", "largest jump", "MSE between the two end frames"],
-      [[k, f"{v.mean():.3f}", f"{v.max():.3f}", f"{metrics.pairwise_mse(f[[0, -1]])[0, 1]:.3f}"]
-       for k, v, f in (("ancestral", jumps["ancestral"], frames_ancestral), ("DDIM", jumps["DDIM"], frames_ddim))])
+# %%
+n_paths, n_frames = dl.pick(reader=4, fast=3), dl.pick(reader=6, fast=5)
+g = dl.seed(30)
+ends = torch.randn(n_paths, 2, *shape, generator=g)
+paths = torch.cat([dl.slerp(a, b, torch.linspace(0, 1, n_frames)) for a, b in ends]).to(device)
+frames = {"ancestral": dl.run_chain(model, paths, table, generator=dl.seed(31), clip_x0=clip, progress=False),
+          "DDIM η=0": dl.ddim_sample(model, schedule, paths, steps=ddim_steps, clip_x0=clip, progress=False)}
+frames = {k: v.view(n_paths, n_frames, *shape) for k, v in frames.items()}
+dl.plots.image_rows({f"{k} (preview)" if k != "ancestral" else k: v[0] for k, v in frames.items()},
+                    col_labels=[f"w={w:.2f}" for w in torch.linspace(0, 1, n_frames).tolist()], size=1.3,
+                    title="Interpolating x_T: ancestral frames jump between digits, deterministic frames morph")
 
-# %% slideshow={"slide_type": "fragment"}
-assert jumps["ancestral"].mean() > 2 * jumps["DDIM"].mean(), "ancestral frames jump more than twice as much"
-end_to_end = metrics.pairwise_mse(frames_ancestral[[0, -1]])[0, 1]
-assert jumps["ancestral"].mean() > 0.3 * end_to_end, "each ancestral step between frames is a sizeable fraction of the whole change"
+# %%
+jump, share = {}, {}
+for k, f in frames.items():
+    steps = torch.stack([dl.metrics.frame_differences(p).mean() for p in f])       # per path
+    ends_mse = torch.stack([dl.metrics.pairwise_mse(p[[0, -1]])[0, 1] for p in f])
+    jump[k], share[k] = dl.mean_se(steps), dl.mean_se(steps / ends_mse)
+dl.Table(["sampler", "MSE between neighbouring frames", "neighbouring-frame MSE / end-to-end MSE"],
+         [[k, jump[k], share[k]] for k in frames],
+         caption=f"{n_paths} paths of {n_frames} frames; mean ± se over paths")
 
-# %% [markdown] slideshow={"slide_type": "-"}
-# With ancestral sampling, neighbouring frames — whose starting noises are close — differ by a sizeable fraction of what separates the two end frames: the sequence is a slideshow of unrelated digits, not a morph. The deterministic sampler moves in smaller, more even steps. Notebook 04 treats interpolation properly (lerp vs slerp, many runs, smoothness measured along the path).
+# %%
+assert dl.clearly_less(jump["DDIM η=0"], jump["ancestral"]), "ancestral frames jump further than deterministic ones"
+assert dl.clearly_less(share["DDIM η=0"], share["ancestral"]), \
+    "relative to the whole change, each ancestral step between frames is clearly larger"
+assert dl.clearly_less(0.3, share["ancestral"]), "each ancestral step between frames is a sizeable share of the whole change"
 
-# %% [markdown] slideshow={"slide_type": "slide"}
-# ## The root cause: fresh noise at every step, and when it decides the sample
+# %% [markdown]
+# With ancestral sampling, neighbouring frames — whose starting noises are close — differ by a sizeable share of what separates the two end frames: the sequence is a slideshow of unrelated digits, not a morph. The deterministic sampler moves in small, even steps. Notebook 04 treats interpolation properly (lerp vs slerp, what a good midpoint is).
 #
-# All three problems come from the $\sigma_t z$ term. The runs of Problem 1 show where it acts. They all start from the same $x_T$; after the first step they differ by exactly the injected noise $\sigma_T(z_a-z_b)$. But the *states* $x_t$ are mostly noise for a long time, so their difference says little about the images. What matters is where each run is heading: at every step the network's output gives a prediction of the clean image, $\hat x_0=(x_t-\sqrt{1-\bar\alpha_t}\,\varepsilon_\theta)/\sqrt{\bar\alpha_t}$, which the sampler's `callback` recorded above. We plot the mean squared difference between the runs' predictions $\hat x_0$ step by step: the curve shows *when* the runs commit to different digits.
-
-# %% slideshow={"slide_type": "-"}
-preds = torch.stack(x0_preds).flatten(2)  # (steps, runs, pixels): prediction of x_0 made at each step
-iu = torch.triu_indices(n_runs, n_runs, 1)
-split = torch.stack([metrics.pairwise_mse(p)[iu[0], iu[1]].mean() for p in preds])
-final = metrics.pairwise_mse(runs)[iu[0], iu[1]].mean().item()
-step = torch.arange(1, len(split) + 1)
-k_split = int((split >= 0.5 * final).nonzero()[0]) + 1
-t_split = int(timesteps[k_split - 1])
-fig = plots.curves(step, {"runs sharing x_T: MSE between their predicted x0": split},
-                   hlines={"final MSE between the runs' samples": final},
-                   xlabel=f"sampling step (1 = first step at t = 999, {len(timesteps)} = last)",
-                   ylabel="mean squared difference per pixel", markers=False,
-                   title=f"Runs sharing x_T start with one predicted image; step noise splits them (half the gap by t = {t_split})")
-print(f"MSE between predictions at the first step: {split[0]:.4f}; final MSE between samples: {final:.3f}")
-print(f"half of the final gap is reached at step {k_split} of {len(timesteps)} (t = {t_split})")
-
-# %% slideshow={"slide_type": "fragment"}
-sigma_T = dl.samplers.ancestral_table(schedule.respace(timesteps)).sigma[0]
-z_first = torch.randn(traj[1].shape, generator=torch.Generator().manual_seed(1)).to(device)  # the first step's noise
-assert torch.allclose(traj[1] - traj[1][:1], sigma_T * (z_first - z_first[:1]), atol=1e-4), \
-    "after one step the runs differ by exactly the injected noise sigma_T (z_a - z_b)"
-assert split[0] < 0.05 * final, "at the first step all runs predict nearly the same image"
-assert split[-1] > 0.5 * final and final > 0.5 * off_other.mean(), "in the end they are as different as unrelated samples"
-
-# %% [markdown] slideshow={"slide_type": "-"}
-# At the first step every run predicts nearly the same image — they share $x_T$, and one step of noise changes little. As the step noise accumulates, each run is drawn toward its own digit and the predictions separate (the printout gives the step at which half of the final gap is reached); the decision of *which* digit a run becomes is taken by the step noise after $x_T$, not by $x_T$. That is the root cause shared by all three problems: the output is a function of $x_T$ **and** of every $z_t$, so $x_T$ alone neither reproduces, nor encodes, nor interpolates an image. Remove $\sigma_t z$ — a deterministic sampler, notebook 06 — and all three problems go away together.
+# ## The root cause: when does the chain decide its sample?
 #
-# **Summary.** Runs from one $x_T$ differ about as much as unrelated samples; seeding the generator makes the whole run repeat bit-for-bit. Noising a digit and sampling back yields new digits, with an error many times that of DDIM's deterministic round trip. Stochastic interpolation jumps between unrelated frames. The runs' predicted images show the step noise, not $x_T$, deciding the sample.
+# All three problems come from the $\sigma_t z$ term. To see *when* it decides the sample, we **fork** chains. Take the base chains of Problem 1 (one per $x_T$). Stop a base chain after $k$ steps, at level $t_k$, and continue from its state $x_{t_k}$ `n_forks` times, each continuation with its own fresh noise (`dl.run_chain(model, x_k.repeat(...), table[k:], ...)`). If the forks end as different digits, the digit was still undecided at $t_k$; if they agree, it was already decided. Forking at $k = 0$ is Problem 1 (runs sharing $x_T$); forking after the last noisy step would give identical copies. The base chain's trajectory holds its state after every step, so no chain is run twice: the trajectory's entry $k$ is exactly what `dl.run_chain(model, x_T, table[:k], generator=dl.seed(2))` would return.
+
+# %%
+fork_levels = (999, 600, 500, 400, 300, 200, 100, 50)  # fork at the first kept timestep at or below each level
+ks = sorted({min(int((timesteps > t).sum()), len(table) - 2) for t in fork_levels})  # keep >= 1 noisy step after the fork
+fork = {0: same_xT}  # forking at k = 0 is Problem 1
+for k in ks[1:]:
+    finals = dl.run_chain(model, trajectory[k].repeat_interleave(n_forks, 0), table[k:], generator=dl.seed(100 + k),
+                          clip_x0=clip, progress=False)
+    fork[k] = spread(finals, dl.metrics.classify(finals, classifier).argmax(1), n_bases)
+t_fork = [int(timesteps[k]) for k in ks]
+dl.Table(["fork after step k", "at level t", "pixel MSE between forks", "forks with the same digit label"],
+         [[k, t, fork[k]["mse"], fork[k]["agree"]] for k, t in zip(ks, t_fork)],
+         caption=f"{n_bases} base chains × {n_forks} forks; mean ± se over base chains")
+
+# %%
+chance = unrelated["agree"]
+t_open = min(t for k, t in zip(ks, t_fork) if not dl.clearly_less(chance, fork[k]["agree"]))
+t_settled = max([t for k, t in zip(ks, t_fork) if fork[k]["agree"].value >= 0.85] or [t_fork[-1]])
+fig = dl.plots.curves(t_fork, {"ancestral: forks of one chain": [fork[k]["agree"] for k in ks]},
+                      hlines={"runs from different x_T (chance agreement)": chance},
+                      xlabel="noise level t at which the chain is forked (999 = at x_T)",
+                      ylabel="fraction of fork pairs with the same digit label",
+                      title=f"Which digit a chain draws is still open at t = {t_open} and settled by t = {t_settled}")
+fig.axes[0].invert_xaxis()  # the chain runs from left to right
+fig
+
+# %%
+fig = dl.plots.curves(t_fork, {"ancestral: forks of one chain": [fork[k]["mse"] for k in ks]},
+                      hlines={"runs from different x_T": unrelated["mse"]},
+                      xlabel="noise level t at which the chain is forked (999 = at x_T)",
+                      ylabel="pixel MSE between the forks' final samples", logy=True,
+                      title="The pixels keep changing after the digit is settled: coarse first, details last")
+fig.axes[0].invert_xaxis()
+fig
+
+# %%
+first, last = ks[0], ks[-1]
+mid = min(ks, key=lambda k: abs(int(timesteps[k]) - 500))  # the fork nearest t = 500
+print(f"fork at t = {t_fork[0]}: agreement {fork[first]['agree']}, MSE {fork[first]['mse']}")
+print(f"fork at t = {int(timesteps[mid])}: agreement {fork[mid]['agree']}, MSE {fork[mid]['mse']}")
+print(f"fork at t = {t_fork[-1]}: agreement {fork[last]['agree']}, MSE {fork[last]['mse']}")
+assert t_open < 999 and t_settled < t_open, "the digit is decided well after x_T, and then settled"
+assert dl.clearly_less(fork[first]["agree"], fork[last]["agree"]), "forks taken late agree on the digit, forks at x_T do not"
+assert dl.clearly_less(fork[last]["mse"], fork[first]["mse"]), "late forks end closer together in pixels"
+assert not dl.clearly_less(fork[mid]["mse"], 0.5 * fork[first]["mse"].value), \
+    "at t ≈ 500 at least half of the spread between runs is still to come"
+assert dl.clearly_less(0, fork[last]["mse"]) and dl.clearly_less(0.5, fork[last]["agree"]), \
+    "late forks agree on the digit but still differ in the pixels"
+
+# %% [markdown]
+# Read the two curves from left to right, the direction the chain runs. Forked at $x_T$ or anywhere down to the level named in the first title, the forks agree on the digit no more clearly than runs from *different* starting noises: nothing has been decided yet, although the chain has already taken a large share of its steps. Below that level the digit gets decided, and forks taken after the second level of the title agree on it. Their pixels still differ, because stroke shape, thickness and position are decided last. Diffusion sampling works coarse to fine, and the fresh noise $\sigma_t z$ drawn while the content is still open is what decides it.
+#
+# This is the root cause of all three problems: the output is a function of $x_T$ **and** of the noise of every step that comes after it, and the steps that decide the digit come long after $x_T$. So $x_T$ alone neither reproduces, nor encodes, nor interpolates an image. Remove $\sigma_t z$ — a deterministic sampler, notebook 06 — and all three problems go away together.
+#
+# **Summary.** Runs from one $x_T$ differ about as much as runs from unrelated noises; seeding the generator makes the whole run repeat bit for bit. Noising a digit and sampling back yields new digits, with an error many times that of DDIM's deterministic round trip. Stochastic interpolation jumps between unrelated frames. Forking chains shows the digit being decided only in the second half of the chain, and the details after it — by the step noise, not by $x_T$.
 
 # %% [markdown] slideshow={"slide_type": "slide"} tags=["exercises"]
 # ## Key takeaways

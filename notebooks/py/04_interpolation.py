@@ -1,12 +1,13 @@
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 04 · The interpolation problem
 #
-# A generator with a deterministic map from latent code to image lets us walk between two codes and watch one image morph into another. This notebook asks whether DDPM's ancestral sampler can do that on the chapter's 16×16 MNIST model. We interpolate between two starting noises $x_T$ with straight lines (lerp) and great circles (slerp). Each point on the path is decoded twice: once with DDIM at η = 0, a deterministic map from $x_T$ to an image, and once with ancestral sampling, which adds fresh noise at every step. We measure how far apart neighbouring frames are and how much repeated runs disagree. We also show that lerp makes a second, separate mistake: it shrinks the noise, so the middle of the path starts from noise the model never saw during training.
+# A generator with a deterministic map from latent code to image lets us walk between two codes and watch one image morph into another. This notebook asks whether DDPM's ancestral sampler can do that on the chapter's 16×16 MNIST model. We interpolate between two starting noises $x_T$ with straight lines (lerp) and great circles (slerp). Each point on the path is decoded twice: once with DDIM at η = 0, a deterministic map from $x_T$ to an image, and once with ancestral sampling, which adds fresh noise at every step. We measure how far apart neighbouring frames are and how much repeated runs disagree. We also show that lerp makes a second, separate mistake: it shrinks the noise, so the middle of the path starts from noise the model never saw during training — and we measure what that does to the decoded digits with measures that cannot be fooled by noisy pixels.
 #
 # **Learning objectives**
 # - Explain why an interpolation needs a *deterministic* map from $x_T$ to $x_0$, and why ancestral sampling doesn't provide one.
 # - Measure the run-to-run variance at each point of a path and the difference between neighbouring frames.
-# - Show that lerp between two independent Gaussian noises shrinks the norm to about $1/\sqrt{2}$ at the midpoint while slerp keeps it, and see what that does to the decoded digits.
+# - Explain why the lerp midpoint of two independent Gaussian noises has about $1/\sqrt{2}$ of their norm (they are nearly orthogonal) while slerp keeps it (they have nearly equal norms), and state precisely how close the slerp midpoint is to a fresh $\mathcal N(0, I)$ draw.
+# - Judge decoded midpoints by what they are — digits like the model's ordinary samples, or not — with classifier confidence, a Fréchet distance and the pixel range, each with its error bar.
 # - Use an interactive slider (or its static fallback) to explore paths yourself.
 #
 # <!-- badges -->
@@ -55,152 +56,218 @@ import torch
 import ddpm_lessons as dl
 
 device = dl.default_device()
-print(f"device: {dl.device_name(device)} | test mode: {dl.fast_mode()}")
+print(f"device: {dl.device_name(device)}")
 
-import math
-
-from ddpm_lessons import analysis, metrics, plots, widgets
-from ddpm_lessons.pretrained import load_pretrained
-from ddpm_lessons.tables import Table
-
-# %% [markdown] slideshow={"slide_type": "slide"}
+# %% [markdown]
 # ## What we want, and what ancestral sampling gives
 #
-# In a GAN, one image corresponds to one latent code: $x = G(z)$. Walking from $z_1$ to $z_2$ therefore traces one continuous path of images. A diffusion model can behave the same way if its sampler is deterministic. DDIM with η = 0 (Song et al. 2021) is such a sampler: it maps $x_T$ to $x_0$ without drawing any noise, so the same $x_T$ always gives the same image. Ancestral sampling (DDPM, Ho et al. 2020) draws a fresh $z_t$ at each of its steps. Its output depends on $x_T$ *and* on those hundreds of noise draws. Decode the same $x_T$ twice and you get two different digits.
+# In a GAN, one image corresponds to one latent code: $x = G(z)$. Walking from $z_1$ to $z_2$ therefore traces one continuous path of images. A diffusion model can behave the same way if its sampler is deterministic. DDIM with η = 0 (Song et al. 2021) is such a sampler: it maps $x_T$ to $x_0$ without drawing any noise, so the same $x_T$ always gives the same image. Ancestral sampling (DDPM, Ho et al. 2020) draws a fresh $z_t$ at each of its steps. Its output depends on $x_T$ *and* on those noise draws. Decode the same $x_T$ twice and you get two different digits.
 #
-# We use the chapter's pretrained 16×16 MNIST model. DDIM decodes with `DDIM_STEPS` steps (50 at reader size, the setting the DDIM paper used for its interpolation figures, App. D.5). For ancestral sampling, `ANC_STEPS` is printed below; on a CPU we keep it short so the notebook runs in minutes. It is a respaced chain (σ² = β) when it is shorter than T = 1000. Any ancestral chain, of whatever length, draws fresh noise at each step.
+# We use the chapter's pretrained 16×16 MNIST model, with each step's predicted clean image clipped to the data range $[-1, 1]$ (`clip_x0`), and the digit classifier that comes with it. DDIM decodes with `DDIM_STEPS` steps (50 at full size, the setting the DDIM paper used for its interpolation figures, App. D.5). For ancestral sampling, `ANC_STEPS` is printed below; on a CPU we keep it short so the notebook runs in minutes. It is a respaced chain (σ² = β) when it is shorter than T = 1000. Any ancestral chain, of whatever length, draws fresh noise at each step.
 
-# %% slideshow={"slide_type": "-"}
-bundle = load_pretrained("mnist", device)
-model, schedule, shape = bundle.model, bundle.schedule, bundle.sample_shape
-D = math.prod(shape)
+# %%
+bundle = dl.load_pretrained("mnist", device)
+model, schedule, shape, clip = bundle.model, bundle.schedule, bundle.sample_shape, bundle.clip_x0
+classifier = dl.load_pretrained("mnist-features", device).model
+D = torch.Size(shape).numel()
 
-FRAMES = dl.pick(reader=7, fast=5, cuda=9)       # points along each path
-RUNS = 2                                          # repeated decodes of the same path
-DDIM_STEPS = dl.pick(reader=50, fast=20)          # 50 as in DDIM's interpolation figures (App. D.5)
+FRAMES = dl.pick(reader=7, fast=5, cuda=9)          # points along each path
+RUNS = 2                                             # repeated decodes of the same path
+DDIM_STEPS = dl.pick(reader=50, fast=20)             # 50 as in DDIM's interpolation figures (App. D.5)
 ANC_STEPS = dl.pick(reader=100, fast=20, cuda=1000)
-N_PAIRS = dl.pick(reader=16, fast=8, cuda=64)     # pairs of noises for the midpoint statistics
+N_PAIRS = dl.pick(reader=64, fast=32, cuda=256)      # pairs of noises for the midpoint statistics
+FEATURE_DIMS = dl.pick(reader=16, fast=8, cuda=64)   # FD needs N_PAIRS >= 2 * FEATURE_DIMS
 print(f"sample shape {shape} (d = {D}), T = {schedule.T}; {FRAMES} frames x {RUNS} runs per path; "
-      f"ancestral {ANC_STEPS} steps, DDIM {DDIM_STEPS} steps")
+      f"ancestral {ANC_STEPS} steps, DDIM {DDIM_STEPS} steps; {N_PAIRS} pairs for the midpoints")
 
-# %% [markdown] slideshow={"slide_type": "slide"}
-# ## Why lerp shrinks the noise
+# %% [markdown]
+# ## Lerp, slerp and the norm of the noise
 #
-# A sample of $\mathcal N(0, I_d)$ has squared norm $\approx d$, so $\|x_T\|/\sqrt d \approx 1$. In high dimension almost all the mass sits on this thin shell. Take two independent noises $a, b$. Their lerp $(1-\alpha)a + \alpha b$ is Gaussian with variance $(1-\alpha)^2 + \alpha^2$ per coordinate. That is $1/2$ at the midpoint, so the norm drops to $1/\sqrt 2 \approx 0.71$ of the shell. Slerp rotates along the great circle between $a$ and $b$ instead. Because independent noises are nearly orthogonal in high dimension, it stays on the shell the whole way. The curve below measures both over many pairs, with $d$ equal to the model's $16\times16 = 256$ pixels.
+# A sample of $\mathcal N(0, I_d)$ has squared norm $\approx d$, so $\|x_T\|/\sqrt d \approx 1$: in high dimension almost all the mass sits on this thin shell, and the model was trained only on noise from it. Two facts about a pair of independent noises $a, b$ decide what happens between them:
+#
+# - **Their norms are nearly equal:** both are $\sqrt d \pm 0.7$.
+# - **They are nearly orthogonal:** the angle $\theta$ between them is $90° \pm 57°/\sqrt d$, about $90° \pm 3.6°$ for $d = 256$.
+#
+# Lerp, $(1-\alpha)a + \alpha b$, has at the midpoint $\|(a+b)/2\|^2 = \tfrac14(\|a\|^2 + \|b\|^2 + 2\|a\|\|b\|\cos\theta)$: for equal norms $r$ that is $r\cos(\theta/2)$, and **orthogonality** is what makes it $r/\sqrt2 \approx 0.71\,r$. (As a distribution, $(a+b)/2 \sim \mathcal N(0, \tfrac12 I)$ exactly.)
+#
+# Slerp, $x(\alpha) = \frac{\sin((1-\alpha)\theta)}{\sin\theta}a + \frac{\sin(\alpha\theta)}{\sin\theta}b$, rotates along the great circle from $a$ to $b$. It keeps the norm at every α **whenever the endpoints have equal norm**, whatever the angle between them; orthogonality plays no role (Exercise 1). Since independent noises have nearly equal norms, slerp stays on the shell. The curve measures both over many pairs, with $d = 16\times16 = 256$; the bands show the spread over pairs.
 
-# %% slideshow={"slide_type": "-"}
-# NBVAL_CHECK_OUTPUT
-print(f"d = {D}; lerp midpoint predicted at 1/sqrt(2) = {1 / math.sqrt(2):.4f} of the N(0, I) shell")
-
-# %% slideshow={"slide_type": "-"}
+# %%
 alphas = torch.linspace(0, 1, 21)
-norms = analysis.path_norms(D, alphas, num_pairs=dl.pick(reader=200, fast=50), seed=0)
+n_norm_pairs = dl.pick(reader=400, fast=100)
+norms = dl.analysis.path_norms(D, alphas, num_pairs=n_norm_pairs, seed=0)
 mid = 10  # alpha = 0.5
-plots.curves(alphas, {"lerp": norms["lerp"], "slerp": norms["slerp"]}, xlabel="α along the path",
-             ylabel="‖x(α)‖ / √d", hlines={"N(0, I) shell": 1.0, "1/√2": 1 / math.sqrt(2)},
-             bands={k: (norms[k] - norms[k + "_std"], norms[k] + norms[k + "_std"]) for k in ("lerp", "slerp")},
-             title="Lerp dips to 1/√2 of the noise shell at α = 0.5; slerp stays on it")
+dl.plots.curves(alphas, {"lerp": norms["lerp"], "slerp": norms["slerp"]}, xlabel="α along the path",
+                ylabel="‖x(α)‖ / √d", hlines={"N(0, I) shell": 1.0, "1/√2": 2 ** -0.5},
+                bands={k: (norms[k] - norms[k + "_std"], norms[k] + norms[k + "_std"]) for k in ("lerp", "slerp")},
+                title="Lerp dips to 1/√2 of the noise shell at α = 0.5; slerp stays on it")
 
-# %% slideshow={"slide_type": "fragment"}
-print(f"lerp  midpoint: {norms['lerp'][mid]:.3f} (predicted {1 / math.sqrt(2):.3f})")
-print(f"slerp midpoint: {norms['slerp'][mid]:.3f}; slerp range over α: "
-      f"[{norms['slerp'].min():.3f}, {norms['slerp'].max():.3f}]")
-assert abs(norms["lerp"][mid] - 1 / math.sqrt(2)) < 0.03, "lerp midpoint norm should be ≈ 1/√2 of the shell"
-assert (norms["slerp"] - 1).abs().max() < 0.03, "slerp should stay on the shell (≈ 1) at every α"
-assert norms["lerp"][mid] < norms["slerp"][mid] - 0.2, "lerp midpoint must be well inside the shell"
+# %%
+at_mid = {k: dl.Estimate(float(norms[k][mid]), float(norms[k + "_std"][mid]) / n_norm_pairs ** 0.5) for k in ("lerp", "slerp")}
+print(f"midpoint norm / sqrt(d): lerp {at_mid['lerp']}, slerp {at_mid['slerp']} (mean ± se over {n_norm_pairs} pairs); "
+      f"1/sqrt(2) = {2 ** -0.5:.4f}")
+assert not dl.clearly_different(at_mid["lerp"], 2 ** -0.5, k=4), "lerp midpoint norm ≈ 1/√2 of the shell"
+assert (norms["slerp"] - 1).abs().max() < 0.02, "slerp stays on the shell (≈ 1) at every α"
+assert dl.clearly_less(at_mid["lerp"], at_mid["slerp"]), "the lerp midpoint lies well inside the shell"
 
-# %% [markdown] slideshow={"slide_type": "slide"}
+# %% [markdown]
+# > **Claims you may read.** "The slerp midpoint of two independent Gaussian noises is exactly $\mathcal N(0, I)$."
+# >
+# > At α = ½ slerp gives $x(\tfrac12) = w\,(a + b)$ with $w = \frac{\sin(\theta/2)}{\sin\theta} = \frac{1}{2\cos(\theta/2)}$. If $w$ were a *fixed* number, $w a + w b$ would be $\mathcal N(0, 2w^2 I)$, which is $\mathcal N(0, I)$ for $w = 1/\sqrt2$ — and $w = 1/\sqrt2$ exactly when $\theta = 90°$. But $\theta$ is computed from $a$ and $b$, so $w$ is random and depends on them. What is exactly true: the midpoint points in a uniformly random direction, like a Gaussian draw, and its mean squared norm is $d$. What is not: its squared norm, $\|x(\tfrac12)\|^2 = \|a\|\|b\| + \frac{(\|a\|-\|b\|)^2}{2(1+\cos\theta)}$, is close to the *average* of $\|a\|^2$ and $\|b\|^2$, so it fluctuates about half as much as a fresh draw's (variance $\approx d$ instead of $2d$). The fixed combination $(a+b)/\sqrt2$ is exactly $\mathcal N(0, I)$. The cell measures all three.
+
+# %%
+n_draws = dl.pick(reader=10000, fast=3000)
+g = dl.seed(5)
+a, b = (torch.randn(n_draws, D, generator=g, dtype=torch.float64) for _ in range(2))
+squared_norm = {"fresh N(0, I) draw": a.pow(2).sum(1),
+                "slerp midpoint": torch.stack([dl.slerp(x, y, 0.5) for x, y in zip(a, b)]).pow(2).sum(1),
+                "(a + b) / √2": ((a + b) / 2 ** 0.5).pow(2).sum(1)}
+moments = {k: (dl.mean_se(v), dl.bootstrap(lambda s: s.var(), v, reps=50, generator=dl.seed(6)))
+           for k, v in squared_norm.items()}
+dl.Table(["vector", "mean of ‖x‖² (N(0, I): d)", "variance of ‖x‖² (N(0, I): 2d)"],
+         [[k, m, v] for k, (m, v) in moments.items()],
+         caption=f"d = {D}; {n_draws} independent pairs a, b; mean ± se")
+
+# %%
+(m_slerp, v_slerp), (m_fresh, v_fresh), (_, v_fixed) = (moments[k] for k in ("slerp midpoint", "fresh N(0, I) draw", "(a + b) / √2"))
+assert not dl.clearly_different(m_slerp, D) and not dl.clearly_different(m_fresh, D), "both have mean squared norm d"
+assert dl.clearly_less(v_slerp, v_fresh), "the slerp midpoint's norm fluctuates less than a fresh draw's"
+assert not dl.clearly_different(v_slerp, D, k=4) and not dl.clearly_different(v_fixed, 2 * D, k=4), \
+    "variance of the squared norm: about d for the slerp midpoint, 2d for (a + b)/√2"
+print(f"variance of the squared norm, slerp midpoint / fresh draw: {v_slerp.value / v_fresh.value:.2f}")
+
+# %% [markdown]
+# So the slerp midpoint sits on the shell like a fresh noise — which is what matters for the model — without being distributed exactly like one. That is close enough for everything below.
+#
 # ## Decoding the two paths: frame strips
 #
-# We take one pair of noises, decode FRAMES points along each path `RUNS` times with each sampler, and draw the first two runs. The analyzer builds the paths and runs the package samplers (`AncestralSamplingAnalyzer.measure_interpolation_smoothness`). Every run is a separate call with its own generator seed: the runs share $x_T$ and differ only in the noise drawn during sampling.
+# We take one pair of noises, decode `FRAMES` points along each path `RUNS` times with each sampler, and draw the runs. The analyzer builds the paths and runs the package samplers (`AncestralSamplingAnalyzer.measure_interpolation_smoothness`). Every run is a separate call with its own generator seed: the runs share $x_T$ and differ only in the noise drawn during sampling. The lerp runs use other seeds than the slerp runs, for a reason the next section shows: with the *same* step-noise seeds, the ancestral lerp and slerp rows would be the same digits.
 
-# %% slideshow={"slide_type": "-"}
-an = analysis.AncestralSamplingAnalyzer(model, schedule, shape, device=device)
-g = torch.Generator().manual_seed(3)
+# %%
+an = dl.analysis.AncestralSamplingAnalyzer(model, schedule, shape, clip_x0=clip, device=device)
+g = dl.seed(3)
 z1, z2 = torch.randn(shape, generator=g), torch.randn(shape, generator=g)
-res = {p: an.measure_interpolation_smoothness(z1, z2, FRAMES, RUNS, path=p, seed=0,
+res = {p: an.measure_interpolation_smoothness(z1, z2, FRAMES, RUNS, path=p, seed=seed,
                                               steps={"ancestral": ANC_STEPS, "ddim": DDIM_STEPS})
-       for p in ("slerp", "lerp")}
+       for p, seed in (("slerp", 0), ("lerp", 10))}
 rows = {}
 for p in ("slerp", "lerp"):
     rows[f"DDIM η=0 · {p}"] = res[p]["ddim"]["frames"][0]
-    for r in range(2):
+    for r in range(RUNS):
         rows[f"ancestral · {p} · run {r + 1}"] = res[p]["ancestral"]["frames"][r]
-plots.image_rows(rows, col_labels=[f"α={a:.2f}" for a in res["slerp"]["alphas"].tolist()],
-                 title="The deterministic sampler gives one path; ancestral runs of the same path disagree")
+dl.plots.image_rows(rows, col_labels=[f"α={a:.2f}" for a in res["slerp"]["alphas"].tolist()],
+                    title="The deterministic sampler gives one path; ancestral runs of the same path disagree")
 
-# %% [markdown] slideshow={"slide_type": "-"}
-# Read the strips row by row. The DDIM rows are one fixed sequence of images: decoding them again gives exactly the same frames. The two ancestral runs start from *the same* $x_T$ at every α, yet they show different digits. Within a single run, neighbouring frames can also jump between digits, because nothing ties the noise drawn for frame $k$ to the noise drawn for frame $k+1$. The next cell puts numbers on both effects: the mean squared difference between adjacent frames (`metrics.frame_differences`) and, at each α, the variance across runs (`metrics.run_variance`).
 
-# %% slideshow={"slide_type": "-"}
-mids = ((res["slerp"]["alphas"][1:] + res["slerp"]["alphas"][:-1]) / 2)
-plots.curves(mids, {f"{s} · {p}": res[p][s]["frame_differences"] for p in ("slerp", "lerp") for s in ("ddim", "ancestral")},
-             xlabel="α (between frames k and k+1)", ylabel="MSE between adjacent frames",
-             title="Ancestral frames jump further apart than deterministic ones")
+# %% [markdown]
+# Read the strips row by row. The DDIM rows are one fixed sequence of images: decoding them again gives exactly the same frames. The two ancestral runs start from *the same* $x_T$ at every α, yet they show different digits. Within a single run, neighbouring frames can also jump between digits, because nothing ties the noise drawn for frame $k$ to the noise drawn for frame $k+1$. The next cell puts numbers on both effects: the mean squared difference between adjacent frames (`dl.metrics.frame_differences`) and, at each α, the variance across runs (`dl.metrics.run_variance`), each as a mean ± se over the gaps between frames or over the α values.
 
-# %% slideshow={"slide_type": "-"}
-table = Table(["path", "sampler", "steps", "mean adjacent-frame MSE", "run-to-run variance (mean over α)",
-               "run-to-run variance (min over α)"],
-              [[p, s, res[p][s]["steps"], res[p][s]["mean_frame_diff"], res[p][s]["mean_run_variance"],
-                float(res[p][s]["run_variance"].min())] for p in ("slerp", "lerp") for s in ("ddim", "ancestral")],
-              caption=f"One pair of noises, {FRAMES} frames, {RUNS} runs per path; pixel values in [-1, 1].")
+# %%
+def adjacent_mse(frames):  # frames: (runs, points, ...) -> one value per run and gap
+    return torch.cat([dl.metrics.frame_differences(f) for f in frames])
+
+smooth = {(p, s): {"jump": dl.mean_se(adjacent_mse(res[p][s]["frames"])), "spread": dl.mean_se(res[p][s]["run_variance"])}
+          for p in ("slerp", "lerp") for s in ("ddim", "ancestral")}
+dl.Table(["path", "sampler", "steps", "adjacent-frame MSE", "run-to-run variance", "run-to-run variance (min over α)"],
+         [[p, s, res[p][s]["steps"], v["jump"], v["spread"], float(res[p][s]["run_variance"].min())]
+          for (p, s), v in smooth.items()],
+         caption=f"One pair of noises, {FRAMES} frames, {RUNS} runs per path; mean ± se over gaps (or over α); "
+                 "pixel values in [-1, 1].")
+
+# %%
 for p in ("slerp", "lerp"):
-    assert float(res[p]["ddim"]["run_variance"].max()) == 0.0, "DDIM η=0 must give identical runs (variance exactly 0)"
-    assert float(res[p]["ancestral"]["run_variance"].min()) > 1e-2, \
-        "ancestral runs from the same x_T must differ at EVERY α"
-    assert res[p]["ancestral"]["mean_frame_diff"] > 1.5 * res[p]["ddim"]["mean_frame_diff"], \
-        "ancestral frames should jump further than deterministic frames"
-table
+    assert float(res[p]["ddim"]["run_variance"].max()) == 0.0, "DDIM η=0 gives identical runs (variance exactly 0)"
+    assert dl.clearly_less(0.0, smooth[p, "ancestral"]["spread"]), "ancestral runs from the same x_T differ"
+    assert float(res[p]["ancestral"]["run_variance"].min()) > 0, "... at every α"
+    assert dl.clearly_less(smooth[p, "ddim"]["jump"], smooth[p, "ancestral"]["jump"]), \
+        "ancestral frames jump further than deterministic frames"
 
-# %% [markdown] slideshow={"slide_type": "-"}
-# The deterministic sampler has a run-to-run variance of **exactly zero** at every α. The ancestral sampler's variance is far from zero at every α, so each frame is a random draw rather than a point on a path. The ancestral frames are also further apart from their neighbours than the DDIM frames. This is the brief's "no semantic interpolation", measured. The cause is the fresh noise drawn during sampling, and interpolating $x_T$ more carefully cannot remove it. Removing it from the sampler does fix it, which is what DDIM η = 0 does.
+# %% [markdown]
+# **Why the lerp runs get their own seeds.** Decode the lerp path once more with the step-noise seed of the first slerp run. Inside the path the two starting noises differ a lot — at α = ½ the lerp noise has only 71 % of the slerp noise's norm — yet the ancestral samples come out as the same digits, pixel for pixel up to a tiny error, while two runs of the *same* path with different seeds are unrelated. Given its step noise, an ancestral sample hardly depends on $x_T$ at all: notebook 03's fork experiment showed that the digit is decided late in the chain, by the step noise. Same seeds would have made the lerp and slerp rows of the strips look identical for that reason, not because the paths agree.
 
-# %% [markdown] slideshow={"slide_type": "slide"}
+# %%
+lerp_path = dl.lerp(z1, z2, res["lerp"]["alphas"]).to(device)
+lerp_slerp_seed = dl.respaced_ancestral_sample(model, schedule, lerp_path, ANC_STEPS, clip_x0=clip,
+                                               generator=dl.seed(1), progress=False).cpu()  # seed of slerp run 1
+slerp_run1, slerp_run2 = res["slerp"]["ancestral"]["frames"][:2]
+same_seed = dl.mean_se(((lerp_slerp_seed - slerp_run1) ** 2).flatten(1).mean(1))
+other_seed = dl.mean_se(((slerp_run2 - slerp_run1) ** 2).flatten(1).mean(1))
+print(f"pixel MSE to slerp run 1, per frame: lerp path with the same seed {same_seed:.2g}; "
+      f"slerp path with another seed {other_seed:.2g}")
+assert dl.clearly_less(same_seed, other_seed) and same_seed.value < 0.01 * other_seed.value, \
+    "with the same step noise, a different x_T changes the ancestral sample very little"
+
+# %% [markdown]
+# The deterministic sampler has a run-to-run variance of **exactly zero** at every α. The ancestral sampler's variance is far from zero at every α, so each frame is a random draw rather than a point on a path, and its frames are further apart from their neighbours than DDIM's. So ancestral sampling gives no semantic interpolation. The cause is the fresh noise drawn during sampling, and interpolating $x_T$ more carefully cannot remove it. Removing it from the sampler does, which is what DDIM η = 0 does.
+#
 # ## What lerp does to the decoded digits
 #
-# A deterministic sampler still needs a good path. The lerp midpoint starts from a noise whose norm is only about 71% of the shell the model was trained on, so the model is asked to denoise an $x_T$ it never saw. To measure the effect, we decode α = 0.5 along lerp and along slerp for `N_PAIRS` independent pairs with DDIM η = 0. As an in-distribution reference we also decode the first noise of each pair. We then compare the decoded images: their contrast (pixel standard deviation) and how much ink they carry (fraction of pixels brighter than mid-grey).
+# A deterministic sampler still needs a good path. The lerp midpoint starts from a noise with only about 71 % of the norm the model was trained on. To see the effect we decode, with DDIM η = 0, both endpoints $a, b$ and both midpoints for `N_PAIRS` independent pairs. The endpoints decode to the model's ordinary samples. A good midpoint should look like one of them, so we judge the midpoints by how close they come to the decoded endpoints — with measures that a noisy or speckled image cannot win:
+#
+# - **confident**: the fraction of images the digit classifier assigns to one class with probability ≥ 0.9 (binomial se);
+# - **FD**: the Fréchet distance between classifier features of the images and of the decoded endpoints $a$ (bootstrap se). With `N_PAIRS` images, features are projected onto the top `FEATURE_DIMS` principal directions (FD needs at least twice as many images as dimensions), and the decoded endpoints $b$ — ordinary samples themselves — give the value to expect from a set that *is* like the reference;
+# - **background** and **strokes**: the mean of each image's darkest half of pixels and of its 10 brightest pixels (held-out 16×16 real digits: −1 and about 0.8), mean ± se over images.
 
-# %% slideshow={"slide_type": "-"}
-pts = analysis.decode_path_points(model, schedule, shape, N_PAIRS, 0.5, steps=DDIM_STEPS, seed=1, device=device)
-stats = {k: {"contrast": v.flatten(1).std(1).mean().item(), "ink": (v > 0).float().mean().item()}
-         for k, v in pts.items()}
-plots.image_rows({"α=0 (ordinary sample)": pts["endpoint"][:10], "slerp midpoint": pts["slerp"][:10],
-                  "lerp midpoint": pts["lerp"][:10]},
-                 title="Lerp midpoints come out faint and blurry; slerp midpoints look like ordinary samples")
+# %%
+g = dl.seed(1)
+a, b = (torch.randn(N_PAIRS, *shape, generator=g) for _ in range(2))
+starts = {"sample from a": a, "slerp midpoint": torch.stack([dl.slerp(x, y, 0.5) for x, y in zip(a, b)]),
+          "lerp midpoint": torch.stack([dl.lerp(x, y, 0.5) for x, y in zip(a, b)]), "sample from b": b}
+decoded = dl.ddim_sample(model, schedule, torch.cat(list(starts.values())).to(device), steps=DDIM_STEPS,
+                         clip_x0=clip, progress=False).cpu()
+decoded = dict(zip(starts, decoded.split(N_PAIRS)))
+dl.plots.image_rows({k: v[:12] for k, v in decoded.items()}, col_labels=[f"pair {i + 1}" for i in range(12)],
+                    title="Lerp midpoints come out smooth but washed out (grey background, dim strokes); slerp midpoints look like ordinary samples")
 
-# %% slideshow={"slide_type": "-"}
-Table(["decoded from", "contrast (pixel std)", "ink fraction"],
-      [[k, v["contrast"], v["ink"]] for k, v in stats.items()],
-      caption=f"DDIM η=0, {DDIM_STEPS} steps, {N_PAIRS} pairs of independent noises; means over pairs.")
 
-# %% slideshow={"slide_type": "fragment"}
-assert stats["lerp"]["contrast"] < 0.85 * stats["slerp"]["contrast"], "lerp midpoints should have clearly less contrast"
-assert stats["lerp"]["ink"] < 0.85 * stats["slerp"]["ink"], "lerp midpoints should carry clearly less ink"
-assert abs(stats["slerp"]["contrast"] - stats["endpoint"]["contrast"]) < abs(stats["lerp"]["contrast"] - stats["endpoint"]["contrast"]), \
-    "slerp midpoints should be closer to ordinary samples than lerp midpoints"
-print("lerp midpoints: less contrast and less ink than slerp midpoints; slerp midpoints closer to ordinary samples")
+# %%
+# notebook-local helper: the pixel range of each image, mean ± se over images
+def pixel_range(x):
+    v = x.flatten(1).sort(1).values
+    return {"background": dl.mean_se(v[:, : v.shape[1] // 2].mean(1)), "strokes": dl.mean_se(v[:, -10:].mean(1))}
 
-# %% [markdown] slideshow={"slide_type": "-"}
-# The shrunken starting noise carries through to the image. Lerp midpoints have clearly lower contrast and less ink than slerp midpoints, and slerp midpoints are much closer to ordinary samples. Many lerp midpoints are faint, blurry strokes or nearly blank. This is why DDIM interpolates with slerp (App. D.5). Paths for diffusion models should stay on the noise shell, and a straight line between two noises does not.
+space = dl.metrics.FeatureSpace(classifier, decoded["sample from a"], dims=FEATURE_DIMS)
+sets = {"held-out real digits": dl.load_mnist("heldout")[0][:N_PAIRS], "sample from b": decoded["sample from b"],
+        "slerp midpoint": decoded["slerp midpoint"], "lerp midpoint": decoded["lerp midpoint"]}
+quality = {k: {"confident": dl.metrics.confident_estimate(dl.metrics.classify(v, classifier)),
+               "fd": space.fd(v, generator=dl.seed(7)), **pixel_range(v)} for k, v in sets.items()}
+dl.Table(["images", "confident (≥ 0.9)", f"FD to samples from a ({FEATURE_DIMS} dims)", "background", "strokes"],
+         [[k, q["confident"], q["fd"], q["background"], q["strokes"]] for k, q in quality.items()],
+         caption=f"DDIM η=0, {DDIM_STEPS} steps, {N_PAIRS} pairs of independent noises; mean ± se; pixels in [-1, 1]")
 
-# %% [markdown] slideshow={"slide_type": "slide"}
+# %%
+s, l, o = quality["slerp midpoint"], quality["lerp midpoint"], quality["sample from b"]
+assert dl.clearly_less(l["strokes"], s["strokes"]) and dl.clearly_less(s["background"], l["background"]), \
+    "lerp midpoints are washed out: dimmer strokes and a greyer background than slerp midpoints"
+assert not dl.clearly_different(s["strokes"], o["strokes"]) and not dl.clearly_different(s["fd"], o["fd"]), \
+    "slerp midpoints are like ordinary samples in pixel range and in FD"
+for key in ("confident", "fd"):
+    verdict = "clearly different" if dl.clearly_different(l[key], s[key]) else "not clearly different at this N"
+    print(f"{key}: lerp midpoints {l[key]} vs slerp midpoints {s[key]} -> {verdict}")
+
+# %% [markdown]
+# The shrunken starting noise carries through to the image, but not in the way one might guess. Lerp midpoints are *washed out*: their background is grey instead of black and their strokes never reach full white, a pixel range that neither real digits nor the model's ordinary samples have (the table's last two columns, clearly different with their error bars). Slerp midpoints have the pixel range and the FD of ordinary samples. Lerp midpoints are *not* less recognisable: starting from a smaller noise is like sampling at a lower temperature, which gives smooth, prototypical strokes that the classifier names at least as confidently (the printout says whether the difference is significant). And with `N_PAIRS` images the FD's error bar is too large to separate the two midpoints reliably. A measure that rewards clean-looking digits would therefore have preferred lerp; what is wrong with its midpoints is that they are not samples of the model's distribution. That is why DDIM interpolates with slerp (App. D.5): a path between two noises should stay on the shell the model was trained on, and a straight line does not.
+
+# %% [markdown]
 # ## Try it: an interpolation slider
 #
-# The app below decodes $x(\alpha)$ for the pair of noises given by `seed` with DDIM η = 0 and with two ancestral runs. Move α, switch between slerp and lerp, or change the seed. The DDIM image changes smoothly with α and is the same every time you come back to a given α. The two ancestral images disagree with each other. In a live notebook these are ipywidgets. Without a widget frontend (GitHub's viewer, this notebook's test run) the same function draws a static strip instead. Pass `static=True` or `static=False` to force either.
+# The app below decodes $x(\alpha)$ for the pair of noises given by `seed` with DDIM η = 0 and with two ancestral runs. Move α, switch between slerp and lerp, or change the seed. The DDIM image changes smoothly with α and is the same every time you come back to a given α. The two ancestral images disagree with each other. In a live notebook these are ipywidgets; without a widget frontend (for example GitHub's viewer) the same function draws a static strip instead. Pass `static=True` or `static=False` to force either.
 
-# %% slideshow={"slide_type": "-"}
+# %%
 # NBVAL_IGNORE_OUTPUT
-widgets.interpolation_app(model, schedule, shape, seed=3, steps=DDIM_STEPS, ancestral_steps=ANC_STEPS,
-                          num_frames=FRAMES)
+import ddpm_lessons.widgets  # the interactive apps need ipywidgets: loaded only here
 
-# %% [markdown] slideshow={"slide_type": "slide"}
+dl.widgets.interpolation_app(model, schedule, shape, seed=3, steps=DDIM_STEPS, ancestral_steps=ANC_STEPS,
+                             num_frames=FRAMES, clip_x0=clip)
+
+# %% [markdown]
 # ## Summary
 #
-# - The run-to-run variance table measures the stochasticity problem: decoding the same path twice with ancestral sampling gives different digits at every α, while the deterministic DDIM sampler has a variance of exactly zero.
-# - Ancestral frames are also further from their neighbours than deterministic ones. A path through $x_T$ only becomes a path through images when the sampler is a deterministic function of $x_T$.
-# - The way we interpolate also matters. Lerp shrinks independent Gaussian noises to $1/\sqrt2$ of their shell at the midpoint, so its decoded midpoints are faint and out of distribution. Slerp keeps the norm, and its midpoints look like ordinary samples.
+# - Decoding the same path twice with ancestral sampling gives different digits at every α, while the deterministic DDIM sampler has a run-to-run variance of exactly zero; ancestral frames are also further from their neighbours. A path through $x_T$ only becomes a path through images when the sampler is a deterministic function of $x_T$.
+# - Lerp's midpoint between two independent noises has $1/\sqrt2$ of their norm because they are nearly orthogonal; slerp keeps the norm because they have nearly equal norms. The slerp midpoint lies on the noise shell but is not exactly $\mathcal N(0, I)$: its norm fluctuates about half as much.
+# - Decoded lerp midpoints are washed out (grey background, dim strokes) — unlike any ordinary sample — yet just as recognisable; slerp midpoints look like ordinary samples.
 #
-# Notebook 05 measures what skipping steps costs in quality. Notebook 06 covers DDIM itself: its deterministic paths, η = 1 recovering DDPM, and encoding real digits by inversion.
+# Notebook 05 measures what skipping steps costs in quality. Notebook 06 covers DDIM itself: its deterministic paths, η = 1 recovering DDPM with σ² = β̃, and encoding real digits by inversion.
 
 # %% [markdown] slideshow={"slide_type": "slide"} tags=["exercises"]
 # ## Key takeaways
