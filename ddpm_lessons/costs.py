@@ -102,6 +102,21 @@ def flops_per_call(model, x: torch.Tensor, t: torch.Tensor) -> int:
     return int(counter.get_total_flops())
 
 
+def meta_flops(build, input_shape, t: int = 500) -> tuple[int, int]:
+    """(parameters, FLOPs of one call at batch 1) of the network ``build()`` makes, counted on the
+    ``meta`` device: shapes only, no memory and no arithmetic, so networks too big to run are fine.
+
+    ``input_shape`` is the shape of one sample, e.g. (3, 256, 256); ``t`` the timestep passed.
+    """
+    from .models import count_parameters
+
+    with torch.device("meta"):
+        model = build().eval()
+        x = torch.empty(1, *input_shape)
+        tt = torch.full((1,), int(t), dtype=torch.long)
+    return count_parameters(model), flops_per_call(model, x, tt)
+
+
 def fit_line(x, y):
     """Least-squares line y ≈ slope·x + intercept; returns (slope, intercept, r2)."""
     xs, ys = [float(v) for v in x], [float(v) for v in y]

@@ -95,3 +95,17 @@ def test_time_interleaved_runs_every_fn_in_rounds():
     assert order == ["a", "b"] * 4
     with pytest.raises(TypeError):
         costs.time_interleaved({})
+
+
+def test_meta_flops_equal_a_real_count_without_running():
+    import torch
+
+    from ddpm_lessons import costs
+    from ddpm_lessons.models import UNet
+
+    build = lambda: UNet(image_size=8, in_channels=1, base_channels=8, channel_mults=(1, 2))  # noqa: E731
+    params, flops = costs.meta_flops(build, (1, 8, 8), t=3)
+    torch.manual_seed(0)
+    real = build().eval()
+    assert params == sum(p.numel() for p in real.parameters())
+    assert flops == costs.flops_per_call(real, torch.randn(1, 1, 8, 8), torch.tensor([3])) > 0
