@@ -36,7 +36,7 @@ def check_toy2d(results):
     print("toy2d (2,000 samples, 1000-step ancestral, seed 1)")
     for label, model in (("network", bundle.model), ("exact eps*", mixture.eps_model(bundle.schedule))):
         g = torch.Generator().manual_seed(1)
-        x = ancestral_sample(model, bundle.schedule, torch.randn(2000, 2, generator=g), generator=g)
+        x = ancestral_sample(model, bundle.schedule, torch.randn(2000, 2, generator=g), generator=g, progress=False)
         ed, floor = energy_distance_with_floor(x, mixture, generator=torch.Generator().manual_seed(2))
         ll = log_likelihood(x, mixture)
         print(f"  {label:10s}: energy distance {ed:.5f} (groups of {ed.n}), floor {floor:.5f}, ratio "

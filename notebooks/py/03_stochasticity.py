@@ -14,7 +14,7 @@
 # <!-- /badges -->
 #
 # <!-- prereq -->
-# **Prerequisites** notebook 01 (the ancestral step and its σ_t z term); notebook 02 helps · **Time to read** ~15 min · **Time to run** ~85 s (laptop CPU) · **Exercises** 4, ~24 min
+# **Prerequisites** notebook 01 (the ancestral step and its σ_t z term); notebook 02 helps · **Time to read** ~20 min · **Time to run** ~70 s (laptop CPU) · **Exercises** 4, ~24 min
 # <!-- /prereq -->
 
 # %% slideshow={"slide_type": "skip"}
@@ -57,12 +57,12 @@ import ddpm_lessons as dl
 device = dl.default_device()
 print(f"device: {dl.device_name(device)}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # We use the chapter's pretrained 16×16 MNIST model and the digit classifier that comes with it (it names the digit a sample shows). The sampler is ancestral sampling with $\sigma_t^2=\beta_t$ over `n_steps` steps. With a GPU that is 1000 steps, DDPM's Algorithm 2 itself. On a CPU the notebook uses a **respaced 100-step chain** (the schedule's $\bar\alpha_t$ at every 10th timestep, 999, 989, …, 9; notebook 02 explains respacing) so that it runs in about two minutes: it draws fresh noise at every step just like the 1000-step chain, and every claim below is asserted at the chain length you run. Each step's predicted clean image $\hat x_0$ is clipped to the data range $[-1, 1]$ (`clip_x0`), as DDPM's reference code does.
 #
 # The sampler's coefficients form a table with one row per step (`dl.ancestral_table`). We build it once; `table[:k]` is the first $k$ steps and `table[k:]` the rest, and `dl.run_chain` runs any such table from any state — that is all the fork experiment at the end needs.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 bundle = dl.load_pretrained("mnist", device)
 model, schedule, shape, clip = bundle.model, bundle.schedule, bundle.sample_shape, bundle.clip_x0
 classifier = dl.load_pretrained("mnist-features", device).model
@@ -72,12 +72,12 @@ table = dl.ancestral_table(schedule, timesteps)  # sigma^2 = beta; respaced when
 print(f"ancestral chain: {len(table)} steps, t = {int(timesteps[0])}, {int(timesteps[1])}, ..., {int(timesteps[-1])}; "
       f"x0_hat clipped to [-{clip:g}, {clip:g}]")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Problem 1 · The same $x_T$, different images
 #
 # We draw `n_bases` starting noises $x_T$ and run the chain `n_forks` times from each (as rows of one batch: each row gets its own fresh noise at every step). Each row of the figure shares one $x_T$.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 n_bases, n_forks = dl.pick(reader=8, fast=6), dl.pick(reader=4, fast=3)
 x_T = torch.randn(n_bases, *shape, generator=dl.seed(0)).to(device)
 runs = dl.run_chain(model, x_T.repeat_interleave(n_forks, 0), table, generator=dl.seed(1), clip_x0=clip,
@@ -87,53 +87,30 @@ dl.plots.image_rows({f"x_T no. {i + 1}": groups[i] for i in range(3)},
                     col_labels=[f"run {r + 1}" for r in range(n_forks)], size=1.3,
                     title="Each row starts from one x_T, yet its runs are mostly different digits")
 
-
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # How much does sharing $x_T$ tie the runs together? We compare pairs of runs that share $x_T$ with pairs that share nothing (runs from two different $x_T$): their pixel MSE and whether the classifier gives them the same label. Each number is a mean ± standard error over the `n_bases` starting noises. The small function below does the bookkeeping; the fork experiment at the end reuses it.
 
-# %%
-# notebook-local helper: spread of a batch arranged as n_groups groups of equal size
-def spread(images, labels, n_groups, within=True):
-    """Pixel MSE and label agreement between pairs of images, mean ± se over groups.
-
-    within=True: pairs inside each group (runs that share a start); within=False: pairs of one
-    group's images with every other group's (runs that share nothing)."""
-    x, lab = images.flatten(1).double().cpu().view(n_groups, -1, images[0].numel()), labels.view(n_groups, -1)
-    mse, agree = [], []
-    for i in range(n_groups):
-        if within:
-            a, b, la, lb = x[i], x[i], lab[i], lab[i]
-        else:
-            others = [j for j in range(n_groups) if j != i]
-            a, b, la, lb = x[i], x[others].flatten(0, 1), lab[i], lab[others].flatten()
-        d = ((a[:, None] - b[None]) ** 2).mean(-1)
-        same = (la[:, None] == lb[None]).double()
-        keep = torch.ones_like(d, dtype=torch.bool).triu(1) if within else torch.ones_like(d, dtype=torch.bool)
-        mse.append(d[keep].mean())
-        agree.append(same[keep].mean())
-    return {"mse": dl.mean_se(mse, "mean ± se over starting noises"),
-            "agree": dl.mean_se(agree, "mean ± se over starting noises")}
-
+# %% slideshow={"slide_type": "-"}
 labels = dl.metrics.classify(runs, classifier).argmax(1)
-same_xT, unrelated = spread(runs, labels, n_bases), spread(runs, labels, n_bases, within=False)
+same_xT, unrelated = dl.metrics.group_spread(runs, labels, n_bases), dl.metrics.group_spread(runs, labels, n_bases, within=False)
 dl.Table(["pairs of runs", "pixel MSE (images in [-1, 1])", "same digit label"],
          [["sharing x_T", same_xT["mse"], same_xT["agree"]],
           ["from different x_T", unrelated["mse"], unrelated["agree"]]],
          caption=f"{n_bases} starting noises × {n_forks} runs; mean ± se over the starting noises")
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 half_unrelated = dl.Estimate(0.5 * unrelated["mse"].value, 0.5 * unrelated["mse"].se)
 assert dl.clearly_less(half_unrelated, same_xT["mse"]), \
     "runs sharing x_T differ by clearly more than half as much as runs that share nothing"
 assert dl.clearly_less(same_xT["agree"], 0.5), "most pairs of runs from one x_T show different digits"
 print(f"MSE sharing x_T / MSE unrelated: {same_xT['mse'].value / unrelated['mse'].value:.2f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # Pairs of runs that *share* their starting noise differ about as much as pairs drawn from *unrelated* noises, and most of them are classified as different digits. Fixing $x_T$ fixes very little of the outcome.
 #
 # **This is not irreproducibility in the software sense.** The sampler is stochastic, but its randomness is ours to control: all of it comes from one `torch.Generator`. Seed that generator and the *whole run* — the noise of every step after $x_T$ — repeats bit for bit. We run one chain from each $x_T$ (the "base chains" that the fork experiment below will split), keep its trajectory, and run it again:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 # NBVAL_CHECK_OUTPUT
 base, trajectory = dl.run_chain(model, x_T, table, generator=dl.seed(2), clip_x0=clip, progress=False,
                                 return_trajectory=True)
@@ -144,14 +121,14 @@ print("same x_T, different step-noise seed -> identical tensors:", torch.equal(o
 assert torch.equal(again, base), "reproducible bit-for-bit once every step's noise is seeded"
 assert not torch.equal(other_seed, base)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # So "same noise, different image" really means "same **first** noise". Reproducing a DDPM sample requires the seed of every step's noise (in practice one generator seed, the same batch layout, and the same device and library version), not just $x_T$. What you cannot do is hand someone an $x_T$ and expect them to get your image — $x_T$ is not a code for it. Problem 2 makes that precise.
 #
 # ## Problem 2 · No way back from an image to its noise
 #
 # A deterministic generator $x_T\mapsto x_0$ could be inverted to find the noise of a given image. Ancestral sampling is not such a map. Take real held-out digits, noise each with the forward process to $x_t$ (`q_sample`), and run ancestral sampling back down from $t$ (`t_start=t`), twice from the *same* $x_t$. We try the largest $t=999$ and an intermediate $t=249$, where most of the digit's scale still survives ($\sqrt{\bar\alpha_{249}}\approx 0.72$).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 n_digits = dl.pick(reader=8, fast=6)
 digits = dl.load_mnist("heldout")[0][:n_digits].to(device)
 recon = {}
@@ -160,10 +137,10 @@ for t in (999, 249):
     recon[t] = dl.respaced_ancestral_sample(model, schedule, x_t.repeat_interleave(2, 0), steps=n_steps, t_start=t,
                                             clip_x0=clip, generator=dl.seed(21 + t), progress=False)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # For contrast, a preview of notebook 06: DDIM with $\eta=0$ has no $\sigma_t z$ term, so it *is* a deterministic map $x_T\mapsto x_0$, and running its update upwards (`ddim_invert`) gives an approximate inverse. We encode the same digits to an $x_T$ and decode them again with `ddim_steps` steps each way (for 50 steps the timesteps 980, 960, …, 0: the "leading" spacing of DDIM's own experiments, notebook 06). As a yardstick, the last row of the table gives the MSE between two *different* held-out digits.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 ddim_steps = dl.pick(reader=50, fast=25)
 code_T = dl.ddim_invert(model, schedule, digits, steps=ddim_steps, spacing="leading", progress=False)
 round_trip = dl.ddim_sample(model, schedule, code_T, steps=ddim_steps, spacing="leading", clip_x0=clip, progress=False)
@@ -179,14 +156,14 @@ dl.plots.image_rows({"original": digits, **{f"back from t={t}": recon[t][0::2] f
                      "again from t=249": recon[249][1::2], "DDIM round trip": round_trip}, size=1.1,
                     title="Sampling back from a noised digit gives new digits; DDIM's round trip returns it")
 
-# %%
+# %% slideshow={"slide_type": "-"}
 dl.Table(["route back to the image", "MSE to the original", "MSE between the two attempts"],
          [[f"ancestral, back from t = {t}", err[t], between[t]] for t in (999, 249)]
          + [[f"DDIM encode + decode ({ddim_steps} steps each way)", err["ddim"], "0 (deterministic)"],
             ["yardstick: two different held-out digits", unrelated_digits, ""]],
          caption=f"{n_digits} held-out digits, 2 ancestral attempts each; mean ± se over digits; images in [-1, 1]")
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 assert dl.clearly_less(0, between[999]) and dl.clearly_less(0, between[249]), "the two attempts differ from each other"
 assert dl.clearly_less(err[249], err[999]), "starting lower keeps more of the original"
 assert dl.clearly_less(err["ddim"], err[249]), "even from t = 249 the stochastic route is worse than DDIM's round trip"
@@ -195,14 +172,14 @@ assert not dl.clearly_less(err[999], 0.5 * unrelated_digits.value), \
 print(f"error from t = 999 / DDIM round trip: {err[999].value / err['ddim'].value:.0f}x; "
       f"from t = 249 / DDIM: {err[249].value / err['ddim'].value:.0f}x")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # From $t=999$ the digit is gone: the reconstructions are new digits, about as far from the original as an unrelated held-out digit is. From $t=249$ they keep more of it — $x_{249}$ still carries most of the signal — but the two attempts differ from each other and from the original. The DDIM round trip returns the digit with an error many times smaller. Ancestral sampling has no encoder because there is no single noise "behind" an image: the image depends on $x_T$ *and* on every later noise draw.
 #
 # ## Problem 3 · A preview: interpolation without continuity
 #
 # Slide the starting noise from $x_T^{(a)}$ to $x_T^{(b)}$ along a spherical path (`slerp`, which stays at the norm of Gaussian noise; notebook 04 explains why) and sample each frame. With ancestral sampling, each frame receives its own fresh noise; with DDIM ($\eta=0$) the map is deterministic. We do it for `n_paths` pairs of noises and show the first.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 n_paths, n_frames = dl.pick(reader=4, fast=3), dl.pick(reader=6, fast=5)
 g = dl.seed(30)
 ends = torch.randn(n_paths, 2, *shape, generator=g)
@@ -214,7 +191,7 @@ dl.plots.image_rows({f"{k} (preview)" if k != "ancestral" else k: v[0] for k, v 
                     col_labels=[f"w={w:.2f}" for w in torch.linspace(0, 1, n_frames).tolist()], size=1.3,
                     title="Interpolating x_T: ancestral frames jump between digits, deterministic frames morph")
 
-# %%
+# %% slideshow={"slide_type": "-"}
 jump, share = {}, {}
 for k, f in frames.items():
     steps = torch.stack([dl.metrics.frame_differences(p).mean() for p in f])       # per path
@@ -224,33 +201,33 @@ dl.Table(["sampler", "MSE between neighbouring frames", "neighbouring-frame MSE 
          [[k, jump[k], share[k]] for k in frames],
          caption=f"{n_paths} paths of {n_frames} frames; mean ± se over paths")
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 assert dl.clearly_less(jump["DDIM η=0"], jump["ancestral"]), "ancestral frames jump further than deterministic ones"
 assert dl.clearly_less(share["DDIM η=0"], share["ancestral"]), \
     "relative to the whole change, each ancestral step between frames is clearly larger"
 assert dl.clearly_less(0.3, share["ancestral"]), "each ancestral step between frames is a sizeable share of the whole change"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # With ancestral sampling, neighbouring frames — whose starting noises are close — differ by a sizeable share of what separates the two end frames: the sequence is a slideshow of unrelated digits, not a morph. The deterministic sampler moves in small, even steps. Notebook 04 treats interpolation properly (lerp vs slerp, what a good midpoint is).
 #
 # ## The root cause: when does the chain decide its sample?
 #
 # All three problems come from the $\sigma_t z$ term. To see *when* it decides the sample, we **fork** chains. Take the base chains of Problem 1 (one per $x_T$). Stop a base chain after $k$ steps, at level $t_k$, and continue from its state $x_{t_k}$ `n_forks` times, each continuation with its own fresh noise (`dl.run_chain(model, x_k.repeat(...), table[k:], ...)`). If the forks end as different digits, the digit was still undecided at $t_k$; if they agree, it was already decided. Forking at $k = 0$ is Problem 1 (runs sharing $x_T$); forking after the last noisy step would give identical copies. The base chain's trajectory holds its state after every step, so no chain is run twice: the trajectory's entry $k$ is exactly what `dl.run_chain(model, x_T, table[:k], generator=dl.seed(2))` would return.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 fork_levels = (999, 600, 500, 400, 300, 200, 100, 50)  # fork at the first kept timestep at or below each level
 ks = sorted({min(int((timesteps > t).sum()), len(table) - 2) for t in fork_levels})  # keep >= 1 noisy step after the fork
 fork = {0: same_xT}  # forking at k = 0 is Problem 1
 for k in ks[1:]:
     finals = dl.run_chain(model, trajectory[k].repeat_interleave(n_forks, 0), table[k:], generator=dl.seed(100 + k),
                           clip_x0=clip, progress=False)
-    fork[k] = spread(finals, dl.metrics.classify(finals, classifier).argmax(1), n_bases)
+    fork[k] = dl.metrics.group_spread(finals, dl.metrics.classify(finals, classifier).argmax(1), n_bases)
 t_fork = [int(timesteps[k]) for k in ks]
 dl.Table(["fork after step k", "at level t", "pixel MSE between forks", "forks with the same digit label"],
          [[k, t, fork[k]["mse"], fork[k]["agree"]] for k, t in zip(ks, t_fork)],
          caption=f"{n_bases} base chains × {n_forks} forks; mean ± se over base chains")
 
-# %%
+# %% slideshow={"slide_type": "-"}
 chance = unrelated["agree"]
 t_open = min(t for k, t in zip(ks, t_fork) if not dl.clearly_less(chance, fork[k]["agree"]))
 t_settled = max([t for k, t in zip(ks, t_fork) if fork[k]["agree"].value >= 0.85] or [t_fork[-1]])
@@ -262,7 +239,7 @@ fig = dl.plots.curves(t_fork, {"ancestral: forks of one chain": [fork[k]["agree"
 fig.axes[0].invert_xaxis()  # the chain runs from left to right
 fig
 
-# %%
+# %% slideshow={"slide_type": "-"}
 fig = dl.plots.curves(t_fork, {"ancestral: forks of one chain": [fork[k]["mse"] for k in ks]},
                       hlines={"runs from different x_T": unrelated["mse"]},
                       xlabel="noise level t at which the chain is forked (999 = at x_T)",
@@ -271,7 +248,7 @@ fig = dl.plots.curves(t_fork, {"ancestral: forks of one chain": [fork[k]["mse"] 
 fig.axes[0].invert_xaxis()
 fig
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 first, last = ks[0], ks[-1]
 mid = min(ks, key=lambda k: abs(int(timesteps[k]) - 500))  # the fork nearest t = 500
 print(f"fork at t = {t_fork[0]}: agreement {fork[first]['agree']}, MSE {fork[first]['mse']}")
@@ -285,7 +262,7 @@ assert not dl.clearly_less(fork[mid]["mse"], 0.5 * fork[first]["mse"].value), \
 assert dl.clearly_less(0, fork[last]["mse"]) and dl.clearly_less(0.5, fork[last]["agree"]), \
     "late forks agree on the digit but still differ in the pixels"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # Read the two curves from left to right, the direction the chain runs. Forked at $x_T$ or anywhere down to the level named in the first title, the forks agree on the digit no more clearly than runs from *different* starting noises: nothing has been decided yet, although the chain has already taken a large share of its steps. Below that level the digit gets decided, and forks taken after the second level of the title agree on it. Their pixels still differ, because stroke shape, thickness and position are decided last. Diffusion sampling works coarse to fine, and the fresh noise $\sigma_t z$ drawn while the content is still open is what decides it.
 #
 # This is the root cause of all three problems: the output is a function of $x_T$ **and** of the noise of every step that comes after it, and the steps that decide the digit come long after $x_T$. So $x_T$ alone neither reproduces, nor encodes, nor interpolates an image. Remove $\sigma_t z$ — a deterministic sampler, notebook 06 — and all three problems go away together.
@@ -295,10 +272,11 @@ assert dl.clearly_less(0, fork[last]["mse"]) and dl.clearly_less(0.5, fork[last]
 # %% [markdown] slideshow={"slide_type": "slide"} tags=["exercises"]
 # ## Key takeaways
 #
-# > - **Same $x_T$, different images:** runs that share the starting noise differ about as much as unrelated samples; $x_T$ fixes little of the outcome.
-# > - **Reproducible is not the same as deterministic:** seeding the one generator repeats the whole run bit for bit, but handing someone $x_T$ does not give them your image.
-# > - **No encoder:** the output depends on $x_T$ *and* on every step's noise, so there is no single noise "behind" an image to recover.
-# > - **One root cause, the fresh noise $\sigma_t z$:** forking a chain at step $k$ shows when it decides the sample; a deterministic sampler (DDIM η = 0, notebook 06) removes all three problems at once.
+# > - **Same $x_T$, different images:** runs that share the starting noise differ about as much as runs from unrelated noises, and most are different digits.
+# > - **Reproducible is not the same as deterministic:** one seeded generator repeats the whole run bit for bit, but $x_T$ alone does not give someone your image.
+# > - **No encoder:** noise a digit to $t=999$ and sample back, and you get a new digit, about as far from the original as an unrelated digit; DDIM's round trip is an order of magnitude closer.
+# > - **Forking one chain at step $k$ shows when it decides its sample:** early forks agree on the digit no more than unrelated runs; the digit is settled late in the chain, and pixels keep changing after that (coarse first, details last). The step noise decides the sample, not $x_T$.
+# > - A deterministic sampler (DDIM η = 0, notebook 06) removes all three problems at once.
 
 # %% [markdown] slideshow={"slide_type": "slide"} tags=["exercises"]
 # ## Exercises
@@ -356,10 +334,10 @@ my_prediction = None  # "A", "B" or "C"
 # %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-check"]
 schedule = dl.NoiseSchedule.linear()
 exact = dl.GaussianMixture.preset("swiss_roll").eps_model(schedule)
-x_T = torch.randn(1, 2, generator=torch.Generator().manual_seed(1)).repeat(200, 1)  # one x_T, 200 runs
+x_T = torch.randn(1, 2, generator=dl.seed(1)).repeat(200, 1)  # one x_T, 200 runs
 variances = {}
 for eta in (0.0, 0.5, 1.0):
-    finals = dl.ddim_sample(exact, schedule, x_T, steps=25, eta=eta, generator=torch.Generator().manual_seed(2),
+    finals = dl.ddim_sample(exact, schedule, x_T, steps=25, eta=eta, generator=dl.seed(2),
                             progress=False)
     variances[eta] = finals.var(0).mean().item()
 ex.check_eta_prediction(my_prediction, variances)

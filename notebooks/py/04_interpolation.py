@@ -15,7 +15,7 @@
 # <!-- /badges -->
 #
 # <!-- prereq -->
-# **Prerequisites** notebooks 01 and 03; vectors, norms and angles (dot product) · **Time to read** ~15 min · **Time to run** ~20 s (laptop CPU) · **Exercises** 4, ~24 min
+# **Prerequisites** notebooks 01 and 03; vectors, norms and angles (dot product) · **Time to read** ~20 min · **Time to run** ~80 s (laptop CPU) · **Exercises** 4, ~24 min
 # <!-- /prereq -->
 
 # %% slideshow={"slide_type": "skip"}
@@ -58,14 +58,14 @@ import ddpm_lessons as dl
 device = dl.default_device()
 print(f"device: {dl.device_name(device)}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## What we want, and what ancestral sampling gives
 #
 # In a GAN, one image corresponds to one latent code: $x = G(z)$. Walking from $z_1$ to $z_2$ therefore traces one continuous path of images. A diffusion model can behave the same way if its sampler is deterministic. DDIM with η = 0 (Song et al. 2021) is such a sampler: it maps $x_T$ to $x_0$ without drawing any noise, so the same $x_T$ always gives the same image. Ancestral sampling (DDPM, Ho et al. 2020) draws a fresh $z_t$ at each of its steps. Its output depends on $x_T$ *and* on those noise draws. Decode the same $x_T$ twice and you get two different digits.
 #
 # We use the chapter's pretrained 16×16 MNIST model, with each step's predicted clean image clipped to the data range $[-1, 1]$ (`clip_x0`), and the digit classifier that comes with it. DDIM decodes with `DDIM_STEPS` steps (50 at full size, the setting the DDIM paper used for its interpolation figures, App. D.5). For ancestral sampling, `ANC_STEPS` is printed below; on a CPU we keep it short so the notebook runs in minutes. It is a respaced chain (σ² = β) when it is shorter than T = 1000. Any ancestral chain, of whatever length, draws fresh noise at each step.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 bundle = dl.load_pretrained("mnist", device)
 model, schedule, shape, clip = bundle.model, bundle.schedule, bundle.sample_shape, bundle.clip_x0
 classifier = dl.load_pretrained("mnist-features", device).model
@@ -80,7 +80,7 @@ FEATURE_DIMS = dl.pick(reader=16, fast=8, cuda=64)   # FD needs N_PAIRS >= 2 * F
 print(f"sample shape {shape} (d = {D}), T = {schedule.T}; {FRAMES} frames x {RUNS} runs per path; "
       f"ancestral {ANC_STEPS} steps, DDIM {DDIM_STEPS} steps; {N_PAIRS} pairs for the midpoints")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Lerp, slerp and the norm of the noise
 #
 # A sample of $\mathcal N(0, I_d)$ has squared norm $\approx d$, so $\|x_T\|/\sqrt d \approx 1$: in high dimension almost all the mass sits on this thin shell, and the model was trained only on noise from it. Two facts about a pair of independent noises $a, b$ decide what happens between them:
@@ -92,7 +92,7 @@ print(f"sample shape {shape} (d = {D}), T = {schedule.T}; {FRAMES} frames x {RUN
 #
 # Slerp, $x(\alpha) = \frac{\sin((1-\alpha)\theta)}{\sin\theta}a + \frac{\sin(\alpha\theta)}{\sin\theta}b$, rotates along the great circle from $a$ to $b$. It keeps the norm at every α **whenever the endpoints have equal norm**, whatever the angle between them; orthogonality plays no role (Exercise 1). Since independent noises have nearly equal norms, slerp stays on the shell. The curve measures both over many pairs, with $d = 16\times16 = 256$; the bands show the spread over pairs.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 alphas = torch.linspace(0, 1, 21)
 n_norm_pairs = dl.pick(reader=400, fast=100)
 norms = dl.analysis.path_norms(D, alphas, num_pairs=n_norm_pairs, seed=0)
@@ -102,7 +102,7 @@ dl.plots.curves(alphas, {"lerp": norms["lerp"], "slerp": norms["slerp"]}, xlabel
                 bands={k: (norms[k] - norms[k + "_std"], norms[k] + norms[k + "_std"]) for k in ("lerp", "slerp")},
                 title="Lerp dips to 1/√2 of the noise shell at α = 0.5; slerp stays on it")
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 at_mid = {k: dl.Estimate(float(norms[k][mid]), float(norms[k + "_std"][mid]) / n_norm_pairs ** 0.5) for k in ("lerp", "slerp")}
 print(f"midpoint norm / sqrt(d): lerp {at_mid['lerp']}, slerp {at_mid['slerp']} (mean ± se over {n_norm_pairs} pairs); "
       f"1/sqrt(2) = {2 ** -0.5:.4f}")
@@ -110,12 +110,12 @@ assert not dl.clearly_different(at_mid["lerp"], 2 ** -0.5, k=4), "lerp midpoint 
 assert (norms["slerp"] - 1).abs().max() < 0.02, "slerp stays on the shell (≈ 1) at every α"
 assert dl.clearly_less(at_mid["lerp"], at_mid["slerp"]), "the lerp midpoint lies well inside the shell"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # > **Claims you may read.** "The slerp midpoint of two independent Gaussian noises is exactly $\mathcal N(0, I)$."
 # >
 # > At α = ½ slerp gives $x(\tfrac12) = w\,(a + b)$ with $w = \frac{\sin(\theta/2)}{\sin\theta} = \frac{1}{2\cos(\theta/2)}$. If $w$ were a *fixed* number, $w a + w b$ would be $\mathcal N(0, 2w^2 I)$, which is $\mathcal N(0, I)$ for $w = 1/\sqrt2$ — and $w = 1/\sqrt2$ exactly when $\theta = 90°$. But $\theta$ is computed from $a$ and $b$, so $w$ is random and depends on them. What is exactly true: the midpoint points in a uniformly random direction, like a Gaussian draw, and its mean squared norm is $d$. What is not: its squared norm, $\|x(\tfrac12)\|^2 = \|a\|\|b\| + \frac{(\|a\|-\|b\|)^2}{2(1+\cos\theta)}$, is close to the *average* of $\|a\|^2$ and $\|b\|^2$, so it fluctuates about half as much as a fresh draw's (variance $\approx d$ instead of $2d$). The fixed combination $(a+b)/\sqrt2$ is exactly $\mathcal N(0, I)$. The cell measures all three.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 n_draws = dl.pick(reader=10000, fast=3000)
 g = dl.seed(5)
 a, b = (torch.randn(n_draws, D, generator=g, dtype=torch.float64) for _ in range(2))
@@ -128,7 +128,7 @@ dl.Table(["vector", "mean of ‖x‖² (N(0, I): d)", "variance of ‖x‖² (N(
          [[k, m, v] for k, (m, v) in moments.items()],
          caption=f"d = {D}; {n_draws} independent pairs a, b; mean ± se")
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 (m_slerp, v_slerp), (m_fresh, v_fresh), (_, v_fixed) = (moments[k] for k in ("slerp midpoint", "fresh N(0, I) draw", "(a + b) / √2"))
 assert not dl.clearly_different(m_slerp, D) and not dl.clearly_different(m_fresh, D), "both have mean squared norm d"
 assert dl.clearly_less(v_slerp, v_fresh), "the slerp midpoint's norm fluctuates less than a fresh draw's"
@@ -136,14 +136,14 @@ assert not dl.clearly_different(v_slerp, D, k=4) and not dl.clearly_different(v_
     "variance of the squared norm: about d for the slerp midpoint, 2d for (a + b)/√2"
 print(f"variance of the squared norm, slerp midpoint / fresh draw: {v_slerp.value / v_fresh.value:.2f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # So the slerp midpoint sits on the shell like a fresh noise — which is what matters for the model — without being distributed exactly like one. That is close enough for everything below.
 #
 # ## Decoding the two paths: frame strips
 #
 # We take one pair of noises, decode `FRAMES` points along each path `RUNS` times with each sampler, and draw the runs. The analyzer builds the paths and runs the package samplers (`AncestralSamplingAnalyzer.measure_interpolation_smoothness`). Every run is a separate call with its own generator seed: the runs share $x_T$ and differ only in the noise drawn during sampling. The lerp runs use other seeds than the slerp runs, for a reason the next section shows: with the *same* step-noise seeds, the ancestral lerp and slerp rows would be the same digits.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 an = dl.analysis.AncestralSamplingAnalyzer(model, schedule, shape, clip_x0=clip, device=device)
 g = dl.seed(3)
 z1, z2 = torch.randn(shape, generator=g), torch.randn(shape, generator=g)
@@ -159,10 +159,10 @@ dl.plots.image_rows(rows, col_labels=[f"α={a:.2f}" for a in res["slerp"]["alpha
                     title="The deterministic sampler gives one path; ancestral runs of the same path disagree")
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # Read the strips row by row. The DDIM rows are one fixed sequence of images: decoding them again gives exactly the same frames. The two ancestral runs start from *the same* $x_T$ at every α, yet they show different digits. Within a single run, neighbouring frames can also jump between digits, because nothing ties the noise drawn for frame $k$ to the noise drawn for frame $k+1$. The next cell puts numbers on both effects: the mean squared difference between adjacent frames (`dl.metrics.frame_differences`) and, at each α, the variance across runs (`dl.metrics.run_variance`), each as a mean ± se over the gaps between frames or over the α values.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def adjacent_mse(frames):  # frames: (runs, points, ...) -> one value per run and gap
     return torch.cat([dl.metrics.frame_differences(f) for f in frames])
 
@@ -174,7 +174,7 @@ dl.Table(["path", "sampler", "steps", "adjacent-frame MSE", "run-to-run variance
          caption=f"One pair of noises, {FRAMES} frames, {RUNS} runs per path; mean ± se over gaps (or over α); "
                  "pixel values in [-1, 1].")
 
-# %%
+# %% slideshow={"slide_type": "-"}
 for p in ("slerp", "lerp"):
     assert float(res[p]["ddim"]["run_variance"].max()) == 0.0, "DDIM η=0 gives identical runs (variance exactly 0)"
     assert dl.clearly_less(0.0, smooth[p, "ancestral"]["spread"]), "ancestral runs from the same x_T differ"
@@ -182,10 +182,10 @@ for p in ("slerp", "lerp"):
     assert dl.clearly_less(smooth[p, "ddim"]["jump"], smooth[p, "ancestral"]["jump"]), \
         "ancestral frames jump further than deterministic frames"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # **Why the lerp runs get their own seeds.** Decode the lerp path once more with the step-noise seed of the first slerp run. Inside the path the two starting noises differ a lot — at α = ½ the lerp noise has only 71 % of the slerp noise's norm — yet the ancestral samples come out as the same digits, pixel for pixel up to a tiny error, while two runs of the *same* path with different seeds are unrelated. Given its step noise, an ancestral sample hardly depends on $x_T$ at all: notebook 03's fork experiment showed that the digit is decided late in the chain, by the step noise. Same seeds would have made the lerp and slerp rows of the strips look identical for that reason, not because the paths agree.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 lerp_path = dl.lerp(z1, z2, res["lerp"]["alphas"]).to(device)
 lerp_slerp_seed = dl.respaced_ancestral_sample(model, schedule, lerp_path, ANC_STEPS, clip_x0=clip,
                                                generator=dl.seed(1), progress=False).cpu()  # seed of slerp run 1
@@ -197,7 +197,7 @@ print(f"pixel MSE to slerp run 1, per frame: lerp path with the same seed {same_
 assert dl.clearly_less(same_seed, other_seed) and same_seed.value < 0.01 * other_seed.value, \
     "with the same step noise, a different x_T changes the ancestral sample very little"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # The deterministic sampler has a run-to-run variance of **exactly zero** at every α. The ancestral sampler's variance is far from zero at every α, so each frame is a random draw rather than a point on a path, and its frames are further apart from their neighbours than DDIM's. So ancestral sampling gives no semantic interpolation. The cause is the fresh noise drawn during sampling, and interpolating $x_T$ more carefully cannot remove it. Removing it from the sampler does, which is what DDIM η = 0 does.
 #
 # ## What lerp does to the decoded digits
@@ -208,7 +208,7 @@ assert dl.clearly_less(same_seed, other_seed) and same_seed.value < 0.01 * other
 # - **FD**: the Fréchet distance between classifier features of the images and of the decoded endpoints $a$ (bootstrap se). With `N_PAIRS` images, features are projected onto the top `FEATURE_DIMS` principal directions (FD needs at least twice as many images as dimensions), and the decoded endpoints $b$ — ordinary samples themselves — give the value to expect from a set that *is* like the reference;
 # - **background** and **strokes**: the mean of each image's darkest half of pixels and of its 10 brightest pixels (held-out 16×16 real digits: −1 and about 0.8), mean ± se over images.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 g = dl.seed(1)
 a, b = (torch.randn(N_PAIRS, *shape, generator=g) for _ in range(2))
 starts = {"sample from a": a, "slerp midpoint": torch.stack([dl.slerp(x, y, 0.5) for x, y in zip(a, b)]),
@@ -219,23 +219,17 @@ decoded = dict(zip(starts, decoded.split(N_PAIRS)))
 dl.plots.image_rows({k: v[:12] for k, v in decoded.items()}, col_labels=[f"pair {i + 1}" for i in range(12)],
                     title="Lerp midpoints come out smooth but washed out (grey background, dim strokes); slerp midpoints look like ordinary samples")
 
-
-# %%
-# notebook-local helper: the pixel range of each image, mean ± se over images
-def pixel_range(x):
-    v = x.flatten(1).sort(1).values
-    return {"background": dl.mean_se(v[:, : v.shape[1] // 2].mean(1)), "strokes": dl.mean_se(v[:, -10:].mean(1))}
-
+# %% slideshow={"slide_type": "-"}
 space = dl.metrics.FeatureSpace(classifier, decoded["sample from a"], dims=FEATURE_DIMS)
 sets = {"held-out real digits": dl.load_mnist("heldout")[0][:N_PAIRS], "sample from b": decoded["sample from b"],
         "slerp midpoint": decoded["slerp midpoint"], "lerp midpoint": decoded["lerp midpoint"]}
 quality = {k: {"confident": dl.metrics.confident_estimate(dl.metrics.classify(v, classifier)),
-               "fd": space.fd(v, generator=dl.seed(7)), **pixel_range(v)} for k, v in sets.items()}
+               "fd": space.fd(v, generator=dl.seed(7)), **dl.metrics.pixel_range(v)} for k, v in sets.items()}
 dl.Table(["images", "confident (≥ 0.9)", f"FD to samples from a ({FEATURE_DIMS} dims)", "background", "strokes"],
          [[k, q["confident"], q["fd"], q["background"], q["strokes"]] for k, q in quality.items()],
          caption=f"DDIM η=0, {DDIM_STEPS} steps, {N_PAIRS} pairs of independent noises; mean ± se; pixels in [-1, 1]")
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 s, l, o = quality["slerp midpoint"], quality["lerp midpoint"], quality["sample from b"]
 assert dl.clearly_less(l["strokes"], s["strokes"]) and dl.clearly_less(s["background"], l["background"]), \
     "lerp midpoints are washed out: dimmer strokes and a greyer background than slerp midpoints"
@@ -245,22 +239,19 @@ for key in ("confident", "fd"):
     verdict = "clearly different" if dl.clearly_different(l[key], s[key]) else "not clearly different at this N"
     print(f"{key}: lerp midpoints {l[key]} vs slerp midpoints {s[key]} -> {verdict}")
 
-# %% [markdown]
-# The shrunken starting noise carries through to the image, but not in the way one might guess. Lerp midpoints are *washed out*: their background is grey instead of black and their strokes never reach full white, a pixel range that neither real digits nor the model's ordinary samples have (the table's last two columns, clearly different with their error bars). Slerp midpoints have the pixel range and the FD of ordinary samples. Lerp midpoints are *not* less recognisable: starting from a smaller noise is like sampling at a lower temperature, which gives smooth, prototypical strokes that the classifier names at least as confidently (the printout says whether the difference is significant). And with `N_PAIRS` images the FD's error bar is too large to separate the two midpoints reliably. A measure that rewards clean-looking digits would therefore have preferred lerp; what is wrong with its midpoints is that they are not samples of the model's distribution. That is why DDIM interpolates with slerp (App. D.5): a path between two noises should stay on the shell the model was trained on, and a straight line does not.
+# %% [markdown] slideshow={"slide_type": "-"}
+# The shrunken starting noise carries through to the image, but not in the way one might guess. Lerp midpoints are *washed out*: their background is grey instead of black and their strokes never reach full white, a pixel range that neither real digits nor the model's ordinary samples have (the table's last two columns, clearly different with their error bars). Slerp midpoints have the pixel range and the FD of ordinary samples. Lerp midpoints are *not* less recognisable: starting from a smaller noise is like sampling at a lower temperature, which gives smooth, prototypical strokes that the classifier names about as confidently as slerp midpoints (the printout says whether any difference is significant). And with `N_PAIRS` images the FD's error bar is too large to separate the two midpoints reliably. A measure that rewards clean-looking digits would therefore not have caught lerp; what is wrong with its midpoints is that they are not samples of the model's distribution. That is why DDIM interpolates with slerp (App. D.5): a path between two noises should stay on the shell the model was trained on, and a straight line does not.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Try it: an interpolation slider
 #
 # The app below decodes $x(\alpha)$ for the pair of noises given by `seed` with DDIM η = 0 and with two ancestral runs. Move α, switch between slerp and lerp, or change the seed. The DDIM image changes smoothly with α and is the same every time you come back to a given α. The two ancestral images disagree with each other. In a live notebook these are ipywidgets; without a widget frontend (for example GitHub's viewer) the same function draws a static strip instead. Pass `static=True` or `static=False` to force either.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
-import ddpm_lessons.widgets  # the interactive apps need ipywidgets: loaded only here
+dl.widgets.interpolation_app(model, schedule, shape, seed=3, num_frames=FRAMES, clip_x0=clip)
 
-dl.widgets.interpolation_app(model, schedule, shape, seed=3, steps=DDIM_STEPS, ancestral_steps=ANC_STEPS,
-                             num_frames=FRAMES, clip_x0=clip)
-
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - Decoding the same path twice with ancestral sampling gives different digits at every α, while the deterministic DDIM sampler has a run-to-run variance of exactly zero; ancestral frames are also further from their neighbours. A path through $x_T$ only becomes a path through images when the sampler is a deterministic function of $x_T$.
@@ -272,9 +263,10 @@ dl.widgets.interpolation_app(model, schedule, shape, seed=3, steps=DDIM_STEPS, a
 # %% [markdown] slideshow={"slide_type": "slide"} tags=["exercises"]
 # ## Key takeaways
 #
-# > - **Slerp keeps the norm whenever the endpoints have equal norm;** lerp's midpoint dips to $\cos(\theta/2)$ of it — $1/\sqrt2$ for orthogonal endpoints, which independent high-dimensional noises nearly are.
-# > - **A path through $x_T$ is a path through images only if the sampler is deterministic:** decoded with ancestral sampling, every frame is a random draw (run-to-run variance > 0 at every α); with DDIM η = 0 the variance is exactly zero.
-# > - **Off-shell starting noise decodes badly:** lerp midpoints start from noise the model never saw at $t=T$, and decode to fainter, atypical images.
+# > - **A path through $x_T$ is a path through images only if the sampler is deterministic:** decoded ancestrally every frame is a random draw; with DDIM η = 0 the run-to-run variance is exactly zero.
+# > - **Slerp keeps the norm whenever the endpoints have equal norms;** lerp's midpoint has $\cos(\theta/2)$ of it, about $1/\sqrt2$ because independent noises are nearly orthogonal.
+# > - **The slerp midpoint of two independent noises lies on the shell but is not exactly $\mathcal N(0,I)$:** its squared norm varies about half as much. Only $(a+b)/\sqrt2$ is exactly $\mathcal N(0,I)$.
+# > - **Decoded lerp midpoints are washed out** (grey background, dim strokes) unlike any ordinary sample, even where the classifier still recognises them: a measure that rewards clean-looking digits is not a measure of being a sample.
 # > - Interpolating $x_T$ more carefully cannot fix the stochastic sampler; removing the sampler's noise can.
 
 # %% [markdown] slideshow={"slide_type": "slide"} tags=["exercises"]
@@ -325,7 +317,7 @@ my_prediction = None  # "2" or "256"
 
 # %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-check"]
 spread = {}
-g = torch.Generator().manual_seed(0)
+g = dl.seed(0)
 for d in (2, 256):
     a, b = torch.randn(2000, d, generator=g), torch.randn(2000, d, generator=g)
     ratio = ((a + b) / 2).norm(dim=1) / (a.norm(dim=1) * b.norm(dim=1)).sqrt()
