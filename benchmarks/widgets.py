@@ -62,7 +62,9 @@ def _row(app_name, control, times, counts, bar_ms):
     wall = [w * 1e3 for w, _ in times]
     cpu = statistics.median(c * 1e3 for _, c in times)
     med = statistics.median(wall)
-    row = (app_name, control, len(wall), "{} / {} / {}".format(*counts), med, max(wall), cpu, bar_ms, med <= bar_ms)
+    ok = True if bar_ms is None else med <= bar_ms  # None: reported, not barred (the app's one-off build)
+    row = (app_name, control, len(wall), "{} / {} / {}".format(*counts), med, max(wall), cpu,
+           "—" if bar_ms is None else bar_ms, ok)
     print(f"  widgets {app_name:13s} {control:22s} n={row[2]:3d} (recomputes/renders/lookups {row[3]:>10s}): "
           f"median {med:7.1f} ms, worst {row[5]:7.1f} ms, median CPU {cpu:7.1f} ms", flush=True)
     return row
@@ -98,7 +100,8 @@ def _build(app_name, make):
     start, cpu = time.perf_counter(), time.process_time()
     app = make()
     times = [(time.perf_counter() - start, time.process_time() - cpu)]
-    return app, _row(app_name, "build (first batch)", times, _counts(app), BARS["recompute_ms"])
+    # building the app (first network calls, allocator warm-up) is a one-off, not a control change
+    return app, _row(app_name, "build (first batch)", times, _counts(app), None)
 
 
 def interpolation(bundle, clip_x0=None) -> list:
@@ -127,8 +130,9 @@ def explorer() -> list:
     mixture = GaussianMixture.preset("swiss_roll")
     model = mixture.eps_model(schedule)
     data = mixture.sample(3000, torch.Generator().manual_seed(0))
+    # the call of notebook 06 (4 paths per panel)
     app, build = _build("explorer", lambda: widgets.ddim_explorer(model, schedule, data=data, steps=50, seed=1,
-                                                                  static=False))
+                                                                  n_paths=4, lim=3.0, static=False))
     n = widgets.ETA_POINTS
     rows = [build,
             *_drive_moves(app, "explorer", "eta", [k / (n - 1) for k in _walk(n, MOVES)]),

@@ -96,8 +96,9 @@ def test_interpolation_widget_controls_and_layout(interp):
 def test_interpolation_build_decodes_every_alpha_in_one_batch_per_sampler(interp):
     app, model, schedule = interp
     n = widgets.ALPHA_POINTS
-    assert model.calls == 5 + schedule.T  # DDIM 5 steps + ancestral min(ANCESTRAL_STEPS, T) = 20 steps
-    assert model.samples == 5 * n + schedule.T * 2 * n
+    anc = min(widgets.ANCESTRAL_STEPS, schedule.T)
+    assert model.calls == 5 + anc  # DDIM 5 steps + ancestral min(ANCESTRAL_STEPS, T) steps
+    assert model.samples == 5 * n + anc * 2 * n
     assert (app.state.recomputes, app.state.renders, app.state.lookups) == (1, 1, 0)
     assert app.state.last_key == ((2, "slerp"), 5)
     assert "computing" not in app.status.value
@@ -132,14 +133,14 @@ def test_interpolation_seed_and_path_changes_recompute_one_batch(interp):
     model.model.probe = lambda: seen.append(app.status.value)
     model.reset()
     app.controls["seed"].value = 7
-    assert model.calls == 5 + schedule.T and app.state.recomputes == 2
+    assert model.calls == 5 + min(widgets.ANCESTRAL_STEPS, schedule.T) and app.state.recomputes == 2
     assert app.state.last_key == ((7, "slerp"), 5)
     assert seen and all("computing" in s for s in seen)  # the reader sees that it is working
     assert "computing" not in app.status.value
     model.model.probe = None
     model.reset()
     app.controls["path"].value = "lerp"
-    assert model.calls == 5 + schedule.T and app.state.last_key == ((7, "lerp"), 5)
+    assert model.calls == 5 + min(widgets.ANCESTRAL_STEPS, schedule.T) and app.state.last_key == ((7, "lerp"), 5)
     model.reset()
     app.controls["path"].value = "slerp"  # a recent batch: looked up again, no sampler call
     app.controls["seed"].value = 2
