@@ -5,7 +5,7 @@ import numpy as np
 import torch
 
 from ddpm_lessons import ddim_sample, plots
-from ddpm_lessons.costs import fit_line
+from ddpm_lessons.stats import fit_line
 
 from .common import interleaved
 

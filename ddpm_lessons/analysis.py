@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from .checks import check_choice, check_int
+from .device import seed as seed_generator
 from .samplers import ddim_sample, naive_strided_sample, respaced_ancestral_sample
 from .stats import Estimate, clearly_different, fit_power_law
 from .tables import Table
@@ -65,12 +66,8 @@ def sample_with(sampler: str, model, schedule, x_T, steps: int, *, eta: float = 
     return respaced_ancestral_sample(model, schedule, x_T, steps, variance=variance, spacing=spacing, **kw)
 
 
-def _gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(int(seed))
-
-
 def _randn(shape, seed, device):
-    return torch.randn(shape, generator=_gen(seed)).to(device)
+    return torch.randn(shape, generator=seed_generator(seed)).to(device)
 
 
 def pairwise_mse(samples: torch.Tensor) -> torch.Tensor:
@@ -116,11 +113,12 @@ class DegradationResult:
     def quality_key(self) -> str:
         return "energy_distance" if self.kind == "2d" else "fd"
 
-    def excess(self, sampler: str, key: str | None = None):
+    def excess(self, sampler: str, key: str | None = None, baseline=None):
         """(skips, excess Estimates) of one sampler: metric − floor for distances, real − sample for
-        log-likelihood; the se combines the row's se and the floor's (sd of one draw)."""
+        log-likelihood; the se combines the row's se and the floor's (sd of one draw). ``baseline``
+        (an Estimate) replaces the floor, e.g. the model's own 1000-step result."""
         key = key or self.quality_key()
-        fl = self.floor[key]
+        fl = self.floor[key] if baseline is None else baseline
         rs = [r for r in self.rows if r["sampler"] == sampler]
         sign = -1.0 if key == "log_likelihood" else 1.0
         return [r["skip"] for r in rs], [Estimate(sign * (r[key].value - fl.value), math.hypot(r[key].se, fl.se))
@@ -134,17 +132,9 @@ class DegradationResult:
         standard errors) enter; fewer than 3 such points → "not measurable". Returns a
         :class:`~ddpm_lessons.stats.PowerLaw` (exponent with a 95 % interval).
         """
-        key = key or self.quality_key()
-        base = self.floor[key] if baseline is None else baseline
-        sign = -1.0 if key == "log_likelihood" else 1.0
-        xs, ys = [], []
-        for r in self.rows:
-            if r["sampler"] != sampler or r["skip"] <= 1:
-                continue
-            exc = Estimate(sign * (r[key].value - base.value), math.hypot(r[key].se, base.se))
-            if exc.value > k * exc.se:
-                xs.append(r["skip"])
-                ys.append(exc.value)
+        skips, excess = self.excess(sampler, key, baseline)
+        kept = [(s, e.value) for s, e in zip(skips, excess) if s > 1 and e.value > k * e.se]
+        xs, ys = [s for s, _ in kept], [v for _, v in kept]
         return fit_power_law(xs, ys)
 
     def clearly_better(self, a: tuple, b: tuple, key: str | None = None, k: float = 3.0) -> bool:
@@ -220,7 +210,7 @@ class AncestralSamplingAnalyzer:
     def _run(self, sampler, x_T, steps, seed, eta=0.0):
         t0 = time.perf_counter()
         out = sample_with(sampler, self.model, self.schedule, x_T, steps, eta=eta, spacing=self.spacing,
-                          clip_x0=self.clip_x0, generator=_gen(seed))
+                          clip_x0=self.clip_x0, generator=seed_generator(seed))
         if out.device.type == "cuda":
             torch.cuda.synchronize(out.device)
         return out.detach().cpu(), time.perf_counter() - t0
@@ -245,14 +235,14 @@ class AncestralSamplingAnalyzer:
 
         x = x.detach().cpu()
         if self.kind == "2d":
-            g = _gen(seed)
+            g = seed_generator(seed)
             ed, floor = metrics.energy_distance_with_floor(x, self.mixture, generator=g)
-            real = self.mixture.sample(max(len(x), 5000), _gen(seed + 1))
+            real = self.mixture.sample(max(len(x), 5000), seed_generator(seed + 1))
             return {"energy_distance": ed, "energy_distance_floor": floor,
                     "log_likelihood": metrics.log_likelihood_estimate(x, self.mixture),
                     "log_likelihood_real": metrics.log_likelihood_estimate(real, self.mixture)}
         if self.kind == "images":
-            space, n, g = self.feature_space(), len(x), _gen(seed)
+            space, n, g = self.feature_space(), len(x), seed_generator(seed)
             real = self.floor_images[torch.randperm(len(self.floor_images), generator=g)[:n]]
             return {"fd": space.fd(x, generator=g), "fd_floor": space.floor(self.floor_images, n, generator=g),
                     "confident": metrics.confident_estimate(metrics.classify(x, self.classifier)),
@@ -413,7 +403,7 @@ def path_norms(dim: int, alphas, num_pairs: int = 64, seed: int = 0) -> dict:
     """
     from .interpolation import lerp, slerp
 
-    g = _gen(seed)
+    g = seed_generator(seed)
     alphas = torch.as_tensor(alphas, dtype=torch.float32)
     res = {"lerp": [], "slerp": []}
     for _ in range(check_int("num_pairs", num_pairs, 1, 10**6)):
@@ -436,7 +426,7 @@ def decode_path_points(model, schedule, sample_shape, num_pairs: int, alpha: flo
     """
     from .interpolation import lerp, slerp
 
-    g = _gen(seed)
+    g = seed_generator(seed)
     num_pairs = check_int("num_pairs", num_pairs, 1, 10**6)
     a = torch.randn(num_pairs, *sample_shape, generator=g)
     b = torch.randn(num_pairs, *sample_shape, generator=g)

@@ -27,6 +27,7 @@ import time
 import torch
 
 from .checks import check_int
+from .stats import fit_line  # noqa: F401  (re-exported: dl.costs.fit_line)
 from .tables import Table
 
 N_BENCHMARK = 50_000  # FID is computed from 50K samples: the usual "generate a data set" unit
@@ -115,23 +116,6 @@ def meta_flops(build, input_shape, t: int = 500) -> tuple[int, int]:
         x = torch.empty(1, *input_shape)
         tt = torch.full((1,), int(t), dtype=torch.long)
     return count_parameters(model), flops_per_call(model, x, tt)
-
-
-def fit_line(x, y):
-    """Least-squares line y ≈ slope·x + intercept; returns (slope, intercept, r2)."""
-    xs, ys = [float(v) for v in x], [float(v) for v in y]
-    if len(xs) != len(ys) or len(xs) < 2:
-        raise ValueError(f"x and y need the same length >= 2, got {len(xs)} and {len(ys)}")
-    mx, my = statistics.fmean(xs), statistics.fmean(ys)
-    sxx = sum((a - mx) ** 2 for a in xs)
-    if sxx == 0:
-        raise ValueError("x must not be constant")
-    slope = sum((a - mx) * (b - my) for a, b in zip(xs, ys)) / sxx
-    intercept = my - slope * mx
-    ss_res = sum((b - (slope * a + intercept)) ** 2 for a, b in zip(xs, ys))
-    ss_tot = sum((b - my) ** 2 for b in ys)
-    r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else 1.0
-    return slope, intercept, r2
 
 
 def format_seconds(s: float) -> str:

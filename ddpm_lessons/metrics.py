@@ -11,7 +11,7 @@
 Images (16×16 digits):
   * :func:`classify`, :func:`confident_fraction`, :func:`class_histogram` — what the digit
     classifier says about samples (are they clearly digits? are all classes there?);
-  * :func:`frechet_distance`, :func:`feature_frechet_distance` — **FD in MNIST-classifier
+  * :func:`frechet_distance` and :class:`FeatureSpace` — **FD in MNIST-classifier
     features**: the Fréchet (2-Wasserstein) distance between Gaussians fitted to penultimate
     features of the chapter's small digit classifier. This is *not* FID. FID (Heusel et al. 2017)
     uses Inception-v3 features trained on natural 299×299 RGB photographs (ImageNet); on 16×16
@@ -19,7 +19,7 @@ Images (16×16 digits):
     to be downloaded (~100 MB), and one Inception pass per sample would dwarf the cost of the
     sampler on a laptop CPU. A classifier trained on the same digits gives features that respond
     to digit shape, and its numbers are only comparable with each other, at the same sample size
-    (the estimate is biased upward at small n; see :func:`feature_fd_floor`).
+    (the estimate is biased upward at small n; see :meth:`FeatureSpace.floor`).
 
 Runs and paths:
   * :func:`pairwise_mse`, :func:`frame_differences`, :func:`run_variance`.
@@ -206,25 +206,6 @@ def frechet_distance(mu1, cov1, mu2, cov2) -> float:
     cross = _sqrtm_psd(s1 @ cov2 @ s1)
     value = (mu1 - mu2).pow(2).sum() + cov1.trace() + cov2.trace() - 2 * cross.trace()
     return max(value.item(), 0.0)
-
-
-def feature_frechet_distance(samples_a: torch.Tensor, samples_b: torch.Tensor, classifier) -> float:
-    """FD in MNIST-classifier features between two image sets (see the module docstring; not FID)."""
-    mu_a, cov_a = feature_statistics(classifier_features(samples_a, classifier))
-    mu_b, cov_b = feature_statistics(classifier_features(samples_b, classifier))
-    return frechet_distance(mu_a, cov_a, mu_b, cov_b)
-
-
-def feature_fd_floor(classifier, n: int = 250) -> float:
-    """Real-vs-real floor: FD between two disjoint halves of the held-out digits (n each, n <= 250).
-
-    Compare a sampler's FD against held-out images only at the same n: the estimate grows as n shrinks.
-    """
-    from .data import load_mnist
-
-    n = check_int("n", n, 2, 250)
-    held, _ = load_mnist("heldout")
-    return feature_frechet_distance(held[:n], held[n:2 * n], classifier)
 
 
 class FeatureSpace:

@@ -9,6 +9,7 @@ them positively correlated (same x_T for both samplers), which is the usual case
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
 
 import numpy as np
@@ -132,6 +133,23 @@ class PowerLaw:
         return f"{self.exponent:.2f} [{self.ci[0]:.2f}, {self.ci[1]:.2f}] ({self.points} points)"
 
 
+def fit_line(x, y):
+    """Least-squares line y ≈ slope·x + intercept; returns (slope, intercept, r2)."""
+    xs, ys = [float(v) for v in x], [float(v) for v in y]
+    if len(xs) != len(ys) or len(xs) < 2:
+        raise ValueError(f"x and y need the same length >= 2, got {len(xs)} and {len(ys)}")
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    sxx = sum((a - mx) ** 2 for a in xs)
+    if sxx == 0:
+        raise ValueError("x must not be constant")
+    slope = sum((a - mx) * (b - my) for a, b in zip(xs, ys)) / sxx
+    intercept = my - slope * mx
+    ss_res = sum((b - (slope * a + intercept)) ** 2 for a, b in zip(xs, ys))
+    ss_tot = sum((b - my) ** 2 for b in ys)
+    r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else 1.0
+    return slope, intercept, r2
+
+
 def fit_power_law(x, y, *, min_points: int = 3) -> PowerLaw:
     """Least-squares slope of log y against log x with a 95 % confidence interval.
 
@@ -143,11 +161,14 @@ def fit_power_law(x, y, *, min_points: int = 3) -> PowerLaw:
     y = np.asarray(y, dtype=float)
     keep = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)
     n = int(keep.sum())
+    if n >= min_points and np.ptp(x[keep]) == 0:
+        return PowerLaw(float("nan"), (float("nan"), float("nan")), float("nan"), n, False,
+                        "all points at the same x: no slope to fit")
     if n < min_points:
         return PowerLaw(float("nan"), (float("nan"), float("nan")), float("nan"), n, False,
                         f"{n} point(s) clearly above the noise, {min_points} needed")
     lx, ly = np.log(x[keep]), np.log(y[keep])
-    slope, icpt = np.polyfit(lx, ly, 1)
+    slope, icpt, _ = fit_line(lx, ly)
     resid = ly - (slope * lx + icpt)
     sxx = float(((lx - lx.mean()) ** 2).sum())
     se = math.sqrt(float((resid**2).sum()) / (n - 2) / sxx) if sxx > 0 else float("inf")

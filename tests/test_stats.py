@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import ddpm_lessons as dl
-from ddpm_lessons.stats import Estimate, fit_power_law, t975
+from ddpm_lessons.stats import Estimate, fit_line, fit_power_law, t975
 
 
 def test_mean_se_and_format():
@@ -44,3 +44,18 @@ def test_power_law_with_two_points_is_not_measurable():
 
 def test_t_quantiles():
     assert t975(1) == pytest.approx(12.706) and t975(1000) == pytest.approx(1.96)
+
+
+def test_fit_line_recovers_an_exact_line_and_rejects_degenerate_input():
+    slope, intercept, r2 = fit_line([1, 2, 3, 4], [3, 5, 7, 9])
+    assert slope == pytest.approx(2) and intercept == pytest.approx(1) and r2 == pytest.approx(1)
+    assert dl.costs.fit_line is fit_line  # the notebooks' dl.costs.fit_line is the same helper
+    with pytest.raises(ValueError, match="constant"):
+        fit_line([1, 1], [2, 3])
+    with pytest.raises(ValueError, match="same length"):
+        fit_line([1, 2, 3], [2, 3])
+
+
+def test_power_law_at_a_single_x_is_not_measurable():
+    fit = fit_power_law([4, 4, 4], [1.0, 2.0, 3.0])
+    assert not fit.measurable and "same x" in str(fit)
