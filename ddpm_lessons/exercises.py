@@ -30,7 +30,7 @@ __all__ = [
     "check_first_step_gap", "check_fork_experiment", "check_eta_prediction",
     "check_lerp_midpoint", "check_slerp", "check_shell_prediction",
     "check_respaced_betas", "check_leading_timesteps", "check_exponent",
-    "check_ddim_step", "check_eta_one_prediction", "check_inversion_prediction",
+    "check_ddim_inversion_step", "check_eta_one_prediction", "check_inversion_prediction",
 ]
 
 OK, NO, TODO = "✅", "❌", "⏳"
@@ -703,7 +703,7 @@ def check_exponent(value, skips, excess) -> bool:
     """Exercise 05·3: the slope of log(excess) against log(skip), fitted by the reader."""
     if _is_missing(value):
         return _not_predicted("exponent")
-    from .costs import fit_line
+    from .stats import fit_line
 
     lx = [math.log(s) for s in skips]
     want = fit_line(lx, [math.log(e) for e in excess])[0]
@@ -725,48 +725,38 @@ def check_exponent(value, skips, excess) -> bool:
 
 # --------------------------------------------------------------------------- notebook 06
 @_checker
-def check_ddim_step(fn) -> bool:
-    """Exercise 06·1: ``fn(x_t, eps, t, t_prev, z, schedule, eta)`` is one DDIM step (DDIM eq. 12)."""
-    from .samplers import ddim_table
+def check_ddim_inversion_step(fn) -> bool:
+    """Exercise 06·1: ``fn(x, eps, t, t_next, schedule)`` is one DDIM inversion step: DDIM eq. 12 at
+    η = 0 run upwards, from level t (−1: clean data, ᾱ = 1) to t_next > t."""
+    from .samplers import ddim_inversion_table
 
     s = _schedule()
-    for t, tp, eta in ((999, 979, 0.0), (600, 500, 1.0), (250, 50, 0.5), (20, -1, 0.0)):
-        coeffs, linear = _probe(lambda x, e, z: _call(fn, x, e, t, tp, z, s, eta), 3)
-        # the package's float64 table over the kept pair (t, t_prev) + one more below for a valid chain
-        tab = ddim_table(s, torch.tensor([t, tp]) if tp >= 0 else torch.tensor([t]), eta=eta)
-        want = [tab.c_x[0], tab.c_eps[0], tab.sigma[0]]
-        ab, abp = float(s.alpha_bar_64[t]), (float(s.alpha_bar_64[tp]) if tp >= 0 else 1.0)
-        a, ap = float(s.alphas_64[t]), (float(s.alphas_64[tp]) if tp >= 0 else 1.0)
-        sig = want[2]
-        sig1 = math.sqrt((1 - abp) / (1 - ab)) * math.sqrt(1 - ab / abp)
-        sig_a = eta * math.sqrt((1 - ap) / (1 - a)) * math.sqrt(max(1 - a / ap, 0.0))
-        x0a = math.sqrt(1 - ab) / math.sqrt(ab)
-        cx = {"t_prev = −1 stands for x₀, where ᾱ = 1; in Python schedule.alpha_bar_64[-1] is ᾱ_999, the *last* "
-              "entry — handle t_prev < 0 yourself": math.sqrt(float(s.alpha_bar_64[-1]) / ab) if tp < 0 else float("nan"),
-              "did you use α_t or ᾱ_t? DDIM's α is DDPM's ᾱ (the cumulative product): c_x = √(ᾱ_prev/ᾱ_t)": math.sqrt(ap / a),
-              "the ratio is upside down: x̂₀ = (x_t − …)/√ᾱ_t is scaled by √ᾱ_prev": math.sqrt(ab / abp),
-              "x̂₀ = (x_t − √(1−ᾱ_t)ε)/√ᾱ_t must be multiplied by √ᾱ_prev": 1 / math.sqrt(ab)}
-        ce = {"your σ is right, your coefficient of ε is not: the direction term is √(1 − ᾱ_prev − σ²)·ε — σ² is missing": math.sqrt(1 - abp) - math.sqrt(abp) * x0a,
-              "did you use α_t or ᾱ_t? Every α in DDIM eq. 12 is DDPM's cumulative ᾱ": math.sqrt(max(1 - ap - sig_a**2, 0.0)) - math.sqrt(ap) * math.sqrt(1 - a) / math.sqrt(a),
-              "the x̂₀ term also contributes to ε: c_ε = √(1−ᾱ_prev−σ²) − √ᾱ_prev·√(1−ᾱ_t)/√ᾱ_t": math.sqrt(max(1 - abp - sig**2, 0.0)),
-              "you subtracted σ (not σ²) under the root": math.sqrt(max(1 - abp - sig, 0.0)) - math.sqrt(abp) * x0a}
-        cz = {"σ = η·√((1−ᾱ_prev)/(1−ᾱ_t))·√(1−ᾱ_t/ᾱ_prev): did you use α_t or ᾱ_t?": sig_a,
-              "σ is a standard deviation; you returned σ² ": sig**2,
-              "η multiplies σ: your σ ignores η": sig1 if eta != 1.0 else float("nan"),
-              "the second factor is √(1 − ᾱ_t/ᾱ_prev), the β of the jump; you inverted the ratio": eta * math.sqrt((1 - abp) / (1 - ab)) * math.sqrt(abs(1 - abp / ab))}
-        if tp < 0 and any(math.isnan(c) for c in coeffs):
-            print(f"{NO} t = {t} → x₀ (t_prev = −1): your step returns NaN. t_prev = −1 stands for x₀, where ᾱ = 1; "
-                  "in Python schedule.alpha_bar_64[-1] is ᾱ_999, the *last* entry, which makes 1 − ᾱ_t/ᾱ_prev "
-                  "negative under the root — handle t_prev < 0 yourself.")
-            return False
-        if not _compare_coefficients(f"t = {t} → {tp}, η = {eta}", coeffs, want, [cx, ce, cz],
-                                     ["coefficient of x_t", "coefficient of ε", "σ (coefficient of z)"]):
+    for t, tn in ((-1, 39), (39, 79), (499, 599), (899, 999)):
+        coeffs, linear = _probe(lambda x, e: _call(fn, x, e, t, tn, s), 2)
+        kept = torch.tensor([tn, t] if t >= 0 else [tn])  # descending, as every sampler takes them
+        tab = ddim_inversion_table(s, kept)
+        want = [tab.c_x[-1], tab.c_eps[-1]]  # the row that arrives at t_next
+        abn, a_n = float(s.alpha_bar_64[tn]), float(s.alphas_64[tn])
+        ab, a = (float(s.alpha_bar_64[t]), float(s.alphas_64[t])) if t >= 0 else (1.0, 1.0)
+        ab999 = float(s.alpha_bar_64[-1])
+        cx = {"t = −1 stands for x₀, where ᾱ = 1; in Python schedule.alpha_bar_64[-1] is ᾱ_999, the *last* "
+              "entry — handle t < 0 yourself": math.sqrt(abn / ab999) if t < 0 else float("nan"),
+              "did you use α_t or ᾱ_t? DDIM's α is DDPM's ᾱ: c_x = √(ᾱ_next/ᾱ_t)": math.sqrt(a_n / a),
+              "the ratio is upside down: that is the factor of a step *down* from t_next to t": math.sqrt(ab / abn),
+              "x̂₀ = (x − √(1−ᾱ_t)ε)/√ᾱ_t: you did not divide by √ᾱ_t": math.sqrt(abn)}
+        ce = {"the x̂₀ term also contributes to ε: c_ε = √(1−ᾱ_next) − √ᾱ_next·√(1−ᾱ_t)/√ᾱ_t": math.sqrt(1 - abn),
+              "did you use α_t or ᾱ_t? Every α in DDIM eq. 12 is DDPM's cumulative ᾱ":
+                  math.sqrt(1 - a_n) - math.sqrt(a_n * (1 - a) / a),
+              "t and t_next swapped roles: x̂₀ comes from the level you leave (t), the noise is put back at the "
+              "level you reach (t_next)": math.sqrt(1 - ab) - math.sqrt(ab * (1 - abn) / abn)}
+        if not _compare_coefficients(f"t = {t} → {tn}", coeffs, want, [cx, ce], ["coefficient of x", "coefficient of ε"]):
             return False
         if not linear:
-            print(f"{NO} t = {t} → {tp}: right on unit inputs but not on random ones; the step must be linear in x_t, ε, z "
-                  "(no clipping of x̂₀ in this exercise).")
+            print(f"{NO} t = {t} → {tn}: right on unit inputs but not on random ones; the step must be linear "
+                  "in x and ε (no noise, no clipping).")
             return False
-    print(f"{OK} correct at η = 0, 0.5 and 1, down to x₀ (t_prev = −1): x_prev = √ᾱ_prev·x̂₀ + √(1−ᾱ_prev−σ²)·ε + σz.")
+    print(f"{OK} correct from x₀ (t = −1) up to t = 999: x_next = √ᾱ_next·x̂₀ + √(1−ᾱ_next)·ε, the η = 0 step "
+          "with the two levels exchanged.")
     return True
 
 

@@ -36,7 +36,7 @@ def test_a_stub_is_not_attempted_and_never_raises(capsys):
     with pytest.raises(NotImplementedError):
         stub()
     for checker in (ex.check_two_step_variance, ex.check_ancestral_step, ex.check_jump_step, ex.check_slerp,
-                    ex.check_respaced_betas, ex.check_leading_timesteps, ex.check_ddim_step, ex.check_fork_experiment):
+                    ex.check_respaced_betas, ex.check_leading_timesteps, ex.check_ddim_inversion_step, ex.check_fork_experiment):
         ok, out = run(capsys, checker, stub)
         assert not ok and "not attempted yet: fill in the cell above" in out
 
@@ -279,41 +279,46 @@ def test_exponent(capsys):
 
 
 # --------------------------------------------------------------------------- 06
-def _ddim(x, e, t, tp, z, s, eta, alpha=False, no_sigma=False):
+def _invert(x, e, t, tn, s, alpha=False, no_x0_eps=False, python_minus_one=False, swapped=False):
     table = s.alphas_64 if alpha else s.alpha_bar_64
-    ab = table[t]
-    abp = table[tp] if tp >= 0 else torch.tensor(1.0, dtype=torch.float64)
+    one = torch.tensor(1.0, dtype=torch.float64)
+    ab = table[t] if (t >= 0 or python_minus_one) else one
+    abn = table[tn]
+    if swapped:
+        ab, abn = abn, ab
     x0 = (x - (1 - ab).sqrt() * e) / ab.sqrt()
-    sig = eta * ((1 - abp) / (1 - ab)).sqrt() * (1 - ab / abp).sqrt()
-    direction = (1 - abp).sqrt() if no_sigma else (1 - abp - sig**2).sqrt()
-    return abp.sqrt() * x0 + direction * e + sig * z
+    return abn.sqrt() * (x if no_x0_eps else x0) + (1 - abn).sqrt() * e
 
 
-def test_ddim_step(capsys):
-    accepted(capsys, ex.check_ddim_step, _ddim)
-    rejected(capsys, ex.check_ddim_step, lambda *a: _ddim(*a, alpha=True), hint="did you use α_t or ᾱ_t?")
-    out = rejected(capsys, ex.check_ddim_step, lambda *a: _ddim(*a, no_sigma=True),
-                   hint="your σ is right, your coefficient of ε is not")
-    assert "σ² is missing" in out
+def test_ddim_inversion_step(capsys):
+    accepted(capsys, ex.check_ddim_inversion_step, _invert)
+    rejected(capsys, ex.check_ddim_inversion_step, lambda *a: _invert(*a, alpha=True), hint="did you use α_t or ᾱ_t?")
+    rejected(capsys, ex.check_ddim_inversion_step, lambda *a: _invert(*a, python_minus_one=True),
+             hint="alpha_bar_64[-1] is ᾱ_999")
+    rejected(capsys, ex.check_ddim_inversion_step, lambda x, e, t, tn, s: _invert(x, e, max(t, 0), tn, s, swapped=True),
+             hint="upside down")
+    # x̂₀'s ε part forgotten (x̂₀ replaced by x/√ᾱ_t): only c_ε is wrong
+    out = rejected(capsys, ex.check_ddim_inversion_step,
+                   lambda x, e, t, tn, s: _invert(x, e, t, tn, s) - (s.alpha_bar_64[tn] * (1 - (s.alpha_bar_64[t] if t >= 0 else 1.0))
+                                                                    / (s.alpha_bar_64[t] if t >= 0 else 1.0)) ** 0.5 * -e,
+                   hint="the x̂₀ term also contributes to ε")
+    assert "your coefficient of x is right" in out
+    noisy = rejected(capsys, ex.check_ddim_inversion_step, lambda x, e, t, tn, s: _invert(x, e, t, tn, s) + 0.01 * x * (x - 1),
+                     hint="must be linear")
+    assert "no noise" in noisy
 
-    def python_minus_one(x, e, t, tp, z, s, eta):
-        ab, abp = s.alpha_bar_64[t], s.alpha_bar_64[tp]
-        x0 = (x - (1 - ab).sqrt() * e) / ab.sqrt()
-        sig = eta * ((1 - abp) / (1 - ab)).sqrt() * (1 - ab / abp).sqrt()
-        return abp.sqrt() * x0 + (1 - abp - sig**2).sqrt() * e + sig * z
 
-    rejected(capsys, ex.check_ddim_step, python_minus_one, hint="alpha_bar_64[-1] is ᾱ_999")
-
-
-def test_ddim_reference_is_the_package_table():
-    """The checker's reference is samplers.ddim_table; it agrees with eq. 12 written out."""
+def test_ddim_inversion_reference_is_the_package_table():
+    """The checker's reference is samplers.ddim_inversion_table; it agrees with eq. 12 run upwards."""
     from ddpm_lessons import NoiseSchedule
-    from ddpm_lessons.samplers import ddim_table
+    from ddpm_lessons.samplers import ddim_inversion_table
 
     s = NoiseSchedule.linear()
-    tab = ddim_table(s, torch.tensor([600, 500]), eta=0.5)
-    x, e, z = (torch.tensor([v], dtype=torch.float64) for v in (1.0, 0.0, 0.0))
-    assert math.isclose(tab.c_x[0], float(_ddim(x, e, 600, 500, z, s, 0.5)), rel_tol=1e-12)
+    tab = ddim_inversion_table(s, torch.tensor([600, 500]))
+    for i, (x, e) in enumerate(((1.0, 0.0), (0.0, 1.0))):
+        xe = (torch.tensor([x], dtype=torch.float64), torch.tensor([e], dtype=torch.float64))
+        want = (tab.c_x, tab.c_eps)[i][-1]
+        assert math.isclose(want, float(_invert(*xe, 500, 600, s)), rel_tol=1e-12)
 
 
 def test_eta_one_and_inversion_predictions(capsys):
