@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import copy
 import math
-import sys
 import time
 from pathlib import Path
 
@@ -36,22 +35,31 @@ from .schedule import NoiseSchedule
 CONFIGS = {
     "toy2d": dict(arch=MLPEps, config=dict(dim=2, hidden=256, num_layers=3, temb_dim=64),
                   steps=12_000, batch=512, lr=1e-3, warmup=200, ema=0.999, seed=0),
-    # Two stages: stage 1 is the original 3,000-step run; stage 2 continues from stage 1's EMA
-    # weights with a warm restart of the learning rate (SGDR-style) and a longer EMA.
+    # Stage 1 is the original 3,000-step run. Each later stage continues from the previous stage's
+    # EMA weights: stage 2 with a warm restart of the learning rate (SGDR-style) and a longer EMA;
+    # stage 3 at a constant learning rate (schedule="constant"), so every checkpoint of it is
+    # exactly a shorter run of the same command.
     "mnist": dict(arch=UNet, config=dict(image_size=16, in_channels=1, base_channels=32, channel_mults=[1, 2, 2],
                                          num_res_blocks=1, attn_resolutions=[8], dropout=0.0, norm_groups=32),
                   steps=3_000, batch=128, lr=5e-4, warmup=200, ema=0.999, seed=0,
-                  stage2=dict(steps=2_000, batch=128, lr=3e-4, warmup=100, ema=0.9995, seed=1, grad_clip=1.0)),
+                  stages=[dict(steps=2_000, batch=128, lr=3e-4, warmup=100, ema=0.9995, seed=1, grad_clip=1.0),
+                          dict(steps=6_750, batch=128, lr=1e-4, warmup=100, ema=0.9995, seed=2, grad_clip=1.0,
+                               schedule="constant")]),
     "mnist-features": dict(arch=DigitClassifier, config=dict(channels=32, feature_dim=128, num_classes=10, dropout=0.3),
                            steps=1_000, batch=128, lr=1e-3, warmup=50, ema=None, seed=0),
 }
 
 
 # --------------------------------------------------------------------------- shared pieces
-def lr_at(step: int, base: float, warmup: int, total: int) -> float:
-    """Linear warm-up to ``base`` over ``warmup`` steps, then cosine decay to base/10."""
+def lr_at(step: int, base: float, warmup: int, total: int, schedule: str = "cosine") -> float:
+    """Linear warm-up to ``base`` over ``warmup`` steps, then cosine decay to base/10
+    (``schedule="cosine"``) or ``base`` held (``schedule="constant"``)."""
+    if schedule not in ("cosine", "constant"):
+        raise ValueError(f"schedule must be 'cosine' or 'constant', got {schedule!r}")
     if step < warmup:
         return base * (step + 1) / warmup
+    if schedule == "constant":
+        return base
     frac = (step - warmup) / max(total - warmup, 1)
     return base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
 
@@ -74,7 +82,7 @@ def diffusion_loss(model, schedule: NoiseSchedule, x0: torch.Tensor, gen: torch.
 
 
 def fit(model, batch_fn, loss_fn, spec, desc, gen, ckpt=None, resume=False, every=500, log=None):
-    """Adam with warm-up + cosine decay (and optional gradient clipping); returns (ema or model, seconds, losses).
+    """Adam with warm-up + cosine decay or a constant rate (and optional gradient clipping); returns (ema or model, seconds, losses).
 
     With ``ckpt`` (a path) the whole state is saved every ``every`` steps; ``resume=True`` restarts
     from it. ``gen`` is the generator that ``batch_fn``/``loss_fn`` draw from: its state is part of
@@ -95,7 +103,7 @@ def fit(model, batch_fn, loss_fn, spec, desc, gen, ckpt=None, resume=False, ever
     t0 = time.perf_counter()
     for step in range(start, spec["steps"]):
         for group in opt.param_groups:
-            group["lr"] = lr_at(step, spec["lr"], spec["warmup"], spec["steps"])
+            group["lr"] = lr_at(step, spec["lr"], spec["warmup"], spec["steps"], spec.get("schedule", "cosine"))
         loss = loss_fn(model, batch_fn())
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -147,7 +155,7 @@ def save(name, model, spec, seconds, metrics, sample_shape, dataset, schedule=No
         sample_shape=list(sample_shape), dataset=dataset, command=rebuild_command(name),
         schedule=None if schedule is None else dict(kind="linear", T=schedule.T, beta_start=1e-4, beta_end=0.02),
         training=dict(steps=spec["steps"], batch=spec["batch"], lr=spec["lr"], warmup=spec["warmup"],
-                      ema=spec["ema"], grad_clip=spec.get("grad_clip"), seed=spec["seed"], stage2=spec.get("stage2"), threads=torch.get_num_threads(),
+                      ema=spec["ema"], grad_clip=spec.get("grad_clip"), seed=spec["seed"], stages=spec.get("stages"), threads=torch.get_num_threads(),
                       seconds=round(seconds, 1), torch=torch.__version__),
         metrics=metrics, **(extra or {}),
     )
@@ -166,12 +174,13 @@ def train_toy2d(spec, **fit_kw):
 
 
 def train_mnist(spec, **fit_kw):
-    """Stage 1 from scratch (its EMA weights are kept in data/.train/mnist_stage1.pt, so an
-    interrupted run never repeats it), then stage 2 from those weights (resumable as usual)."""
+    """Stage 1 from scratch, then each later stage from the previous stage's EMA weights. A finished
+    stage k keeps its weights in data/.train/mnist_stage<k>.pt, so an interrupted run never repeats
+    it; the stage in progress is resumable as usual."""
     images, _ = load_mnist("train")
     held, _ = load_mnist("heldout")
     schedule = NoiseSchedule.linear(1000)
-    stage1_path = Path(fit_kw["ckpt"]).with_name("mnist_stage1.pt")
+    work = Path(fit_kw["ckpt"]).parent
     seconds = 0.0
 
     def run(stage, model, desc, **kw):
@@ -183,17 +192,18 @@ def train_mnist(spec, **fit_kw):
         return fit(model, batch, lambda m, x0: diffusion_loss(m, schedule, x0, gen), stage, desc, gen, **kw)
 
     model = UNet(**spec["config"])
-    if stage1_path.exists():
-        model.load_state_dict(torch.load(stage1_path, weights_only=True)["model"])
-        _log(fit_kw.get("log"), f"mnist: stage 1 weights read from {stage1_path}")
-    else:
-        kw1 = dict(fit_kw, ckpt=Path(fit_kw["ckpt"]).with_name("mnist_stage1.ckpt"))
-        model, seconds, _ = run(spec, model, "mnist stage 1", **kw1)
-        torch.save({"model": model.state_dict()}, stage1_path)
-    if spec.get("stage2"):
+    for k, stage in enumerate([spec, *spec.get("stages", [])], start=1):
+        done = work / f"mnist_stage{k}.pt"
+        if done.exists():
+            state = torch.load(done, weights_only=True)
+            model.load_state_dict(state["model"])
+            seconds += float(state.get("seconds", 0.0))
+            _log(fit_kw.get("log"), f"mnist: stage {k} weights read from {done}")
+            continue
         model = copy.deepcopy(model).train()
-        model, seconds2, _ = run(spec["stage2"], model, "mnist stage 2", **fit_kw)
-        seconds += seconds2
+        model, stage_seconds, _ = run(stage, model, f"mnist stage {k}", **dict(fit_kw, ckpt=done.with_suffix(".ckpt")))
+        torch.save({"model": model.state_dict(), "seconds": torch.tensor(stage_seconds)}, done)
+        seconds += stage_seconds
     with torch.inference_mode():  # held-out ε-MSE at seeded (t, ε): an overfitting check
         g = torch.Generator().manual_seed(1234)
         heldout_mse = diffusion_loss(model, schedule, held, g).item()
@@ -251,7 +261,8 @@ def main(argv=None) -> None:
     model, seconds, metrics, shape, dataset, schedule = TRAINERS[args.name](spec, **fit_kw)
     extra = {"data_range": [-1.0, 1.0]} if args.name == "mnist" else None  # load_mnist scales to [-1, 1]
     path = save(args.name, model, spec, seconds, metrics, shape, dataset, schedule, extra)
-    print(f"{args.name}: trained {spec['steps']} steps in {seconds:.0f} s ({torch.get_num_threads()} threads)")
+    steps = spec["steps"] + sum(stage["steps"] for stage in spec.get("stages", []))
+    print(f"{args.name}: trained {steps} steps in {seconds:.0f} s ({torch.get_num_threads()} threads)")
     for k, v in metrics.items():
         print(f"  {k} = {v:.4f}")
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB) and updated data/manifest.json")

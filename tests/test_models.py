@@ -129,6 +129,13 @@ def test_lr_warmup_and_decay():
     assert lr_at(100, 1.0, 10, 100) == pytest.approx(0.1)
 
 
+def test_constant_lr_holds_after_warmup_so_a_checkpoint_is_a_shorter_run():
+    assert lr_at(0, 1.0, 10, 100, "constant") == pytest.approx(0.1)
+    assert [lr_at(s, 1.0, 10, n, "constant") for s, n in ((10, 100), (99, 100), (99, 10_000))] == [1.0] * 3
+    with pytest.raises(ValueError, match="schedule"):
+        lr_at(5, 1.0, 10, 100, "linear")
+
+
 def test_ema_update_moves_towards_the_model():
     a, b = MLPEps(hidden=8, num_layers=1), MLPEps(hidden=8, num_layers=1)
     before = a.out.bias.detach().clone()
