@@ -14,7 +14,7 @@
 # <!-- /badges -->
 #
 # <!-- prereq -->
-# **Prerequisites** notebooks 01–02 (ancestral step, naive striding); logarithms and log–log plots · **Time to read** ~25 min · **Time to run** ~2 min (laptop CPU) · **Exercises** 3, ~18 min
+# **Prerequisites** notebooks 01–02 (ancestral step, naive striding); logarithms and log–log plots · **Time to read** ~25 min · **Time to run** ~1.5 min (laptop CPU) · **Exercises** 3, ~18 min
 # <!-- /prereq -->
 
 # %% slideshow={"slide_type": "skip"}

@@ -389,28 +389,30 @@ exact = mixture.eps_model(schedule)
 
 
 # %% [markdown] slideshow={"slide_type": "subslide"} tags=["exercises"]
-# ### Exercise 1 · code it yourself — one DDIM step
+# ### Exercise 1 · code it yourself — one DDIM inversion step
 #
-# Write DDIM eq. 12 (with DDPM's notation, $\bar\alpha$):
-# $x_{\text{prev}}=\sqrt{\bar\alpha_{\text{prev}}}\,\hat x_0+\sqrt{1-\bar\alpha_{\text{prev}}-\sigma^2}\,\varepsilon+\sigma z$, with $\hat x_0=(x_t-\sqrt{1-\bar\alpha_t}\,\varepsilon)/\sqrt{\bar\alpha_t}$ and $\sigma=\eta\sqrt{\frac{1-\bar\alpha_{\text{prev}}}{1-\bar\alpha_t}}\sqrt{1-\frac{\bar\alpha_t}{\bar\alpha_{\text{prev}}}}$. `t_prev = -1` stands for clean data, $\bar\alpha_{\text{prev}}=1$ (careful: `schedule.alpha_bar_64[-1]` is $\bar\alpha_{999}$ in Python). If the check passes, the cell runs your step as a 25-step sampler and compares it with `dl.ddim_sample`.
+# The body wrote the η = 0 step *down*, from level t to a lower level. Inversion runs it *up*: from level t to a higher level t_next, with $\hat x_0=(x-\sqrt{1-\bar\alpha_t}\,\varepsilon)/\sqrt{\bar\alpha_t}$ taken from the level you leave and the noise put back at the level you reach. Write `ddim_inversion_step(x, eps, t, t_next, schedule)`. `t = -1` stands for clean data, $\bar\alpha = 1$ (careful: `schedule.alpha_bar_64[-1]` is $\bar\alpha_{999}$ in Python). Which ε? The one at the level you arrive at is unknown until you get there, so `dl.ddim_invert` calls the network on the current x with the timestep `t_next`; the check cell does the same. If the check passes, the cell encodes 200 swiss-roll points with your step in 25 steps, compares the codes with `dl.ddim_invert`, and decodes them with `dl.ddim_sample`.
 
 # %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-stub"]
-def ddim_step(x_t, eps, t, t_prev, z, schedule, eta):
-    """One DDIM step from timestep t to t_prev (t_prev = -1: clean data)."""
-    your_turn("ddim_step")
+def ddim_inversion_step(x, eps, t, t_next, schedule):
+    """One DDIM step (η = 0) up from level t (t = -1: clean data) to level t_next > t."""
+    your_turn("ddim_inversion_step")
 
 
 # %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-check"]
-ok = ex.check_ddim_step(ddim_step)
-if ok:  # your step as a 25-step deterministic sampler, against the package's
-    ts = schedule.timesteps(25).tolist()
-    x_T = torch.randn(200, 2, generator=dl.seed(0))
-    x = x_T.clone()
-    for t, t_prev in zip(ts, ts[1:] + [-1]):
-        eps = exact(x, torch.full((len(x),), t))
-        x = ddim_step(x, eps, t, t_prev, torch.zeros_like(x), schedule, 0.0).float()
-    ref = dl.ddim_sample(exact, schedule, x_T, timesteps=ts, progress=False)
-    print(f"max |your 25-step chain − dl.ddim_sample| = {(x - ref).abs().max().item():.2e}")
+ok = ex.check_ddim_inversion_step(ddim_inversion_step)
+if ok:  # your step as a 25-step encoder, against the package's; then decode the codes
+    ts = schedule.timesteps(25, "leading")               # 960, 920, ..., 0 (descending, as samplers take them)
+    up = ts.flip(0).tolist()                              # 0, 40, ..., 960
+    x0 = mixture.sample(200, dl.seed(0))
+    x = x0.double()
+    for t, t_next in zip([-1] + up[:-1], up):
+        x = ddim_inversion_step(x, exact(x, torch.full((len(x),), t_next)), t, t_next, schedule)
+    codes = dl.ddim_invert(exact, schedule, x0, timesteps=ts, progress=False)
+    back = dl.ddim_sample(exact, schedule, codes, timesteps=ts, progress=False)
+    print(f"max |your codes − dl.ddim_invert| = {(x - codes.double()).abs().max().item():.2e}")
+    print(f"round trip x0 → code → x0: MSE {((back - x0) ** 2).mean().item():.2e} "
+          f"(the data's variance: {x0.var(0).mean().item():.2f})")
 
 # %% [markdown] slideshow={"slide_type": "subslide"} tags=["exercises"]
 # ### Exercise 2 · predict, then run — which DDPM is η = 1?
