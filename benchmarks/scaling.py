@@ -20,7 +20,7 @@ def run(bundle, device, out_dir, repeats=3) -> dict:
     by_steps = interleaved({n: (lambda n=n: ddim_sample(model, s, x16, n, progress=False)) for n in STEPS},
                            device, repeats)
     t_steps = [float(np.median(by_steps[n])) for n in STEPS]
-    slope, intercept, r2 = fit_line(STEPS, t_steps)
+    slope, intercept, r2, _ = fit_line(STEPS, t_steps)
     xs = {b: torch.randn(b, *shape, generator=g).to(device) for b in BATCHES}
     by_batch = interleaved({b: (lambda b=b: ddim_sample(model, s, xs[b], 50, progress=False)) for b in BATCHES},
                            device, repeats)

@@ -5,7 +5,6 @@
     time_call(fn)                  # seconds of any callable (e.g. a whole sampler run)
     time_interleaved({name: fn})   # several callables timed in alternating rounds (for comparisons)
     cost_row(...) / cost_table(...) # the chapter's cost table: calls, time, 50K time, FLOPs
-    fit_line(x, y)                 # least-squares line and its R² (time vs number of steps)
 
 Timing rules (why the numbers can be trusted): every measurement runs under ``torch.inference_mode``
 after ``warmup`` untimed calls (first calls pay for allocation and kernel selection), uses
@@ -27,7 +26,6 @@ import time
 import torch
 
 from .checks import check_int
-from .stats import fit_line  # noqa: F401  (re-exported: dl.costs.fit_line)
 from .tables import Table
 
 N_BENCHMARK = 50_000  # FID is computed from 50K samples: the usual "generate a data set" unit

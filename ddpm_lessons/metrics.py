@@ -3,10 +3,9 @@
 2D (the swiss roll, whose true density is known):
   * :func:`log_likelihood` — mean (and median) log p(x) under the true mixture;
   * :func:`energy_distance` — Székely & Rizzo's energy distance
-    E(X, Y) = 2E‖X−Y‖ − E‖X−X'‖ − E‖Y−Y'‖ (V-statistic: identical sets give exactly 0), and
-    :func:`energy_distance_with_floor`, which also reports the distance between two fresh true
-    sets of the same size (the noise floor no sampler can beat at that size);
-  * :func:`sliced_wasserstein` — mean 1D Wasserstein-2² over random projections.
+    E(X, Y) = 2E‖X−Y‖ − E‖X−X'‖ − E‖Y−Y'‖ (unbiased U-statistic: 0 in expectation for samples
+    of one distribution), and :func:`energy_distance_with_floor`, which also reports the distance
+    between two fresh true sets of the same size (what a perfect sampler scores, ± its spread).
 
 Images (16×16 digits):
   * :func:`classify`, :func:`confident_fraction`, :func:`class_histogram` — what the digit
@@ -28,7 +27,7 @@ Error bars (:mod:`ddpm_lessons.stats`): :func:`energy_distance_with_floor` (mean
 disjoint groups of samples), :func:`log_likelihood_estimate` (se of the mean),
 :func:`confident_estimate` (binomial se) and :class:`FeatureSpace` ``.fd`` (bootstrap over the
 samples) return :class:`~ddpm_lessons.stats.Estimate` s; floors are mean ± sd over ≥ 5 draws at
-the same sample size.
+the same sample size (Estimates of kind "sd": compare with ``floor.mean_of_draws()``).
 """
 from __future__ import annotations
 
@@ -54,21 +53,31 @@ def _mean_pairwise_distance(a: torch.Tensor, b: torch.Tensor, chunk: int) -> flo
     return total / (a.shape[0] * b.shape[0])
 
 
-def energy_distance(x: torch.Tensor, y: torch.Tensor, chunk: int = 1024) -> float:
+def energy_distance(x: torch.Tensor, y: torch.Tensor, chunk: int = 1024, *, biased: bool = False) -> float:
     """Energy distance 2E‖X−Y‖ − E‖X−X'‖ − E‖Y−Y'‖ between two sample sets (Székely & Rizzo 2013).
 
-    V-statistic over all pairs (including i = j), so ``energy_distance(x, x) == 0`` and the value
-    is symmetric and >= 0. ``x`` (n, D) and ``y`` (m, D); flattened beyond the batch dimension.
-    Memory is O(chunk·max(n, m)), so n, m of several thousands are fine.
+    By default the **U-statistic**: the within-set means run over pairs i ≠ j, so its expectation
+    is exactly the energy distance — 0 when x and y come from the same distribution (a single
+    value may then be negative). ``biased=True`` gives the V-statistic, whose within-set means
+    include the zero diagonal: it is ≥ 0, but its expectation exceeds the energy distance by
+    E‖X−X'‖/n + E‖Y−Y'‖/m, a bias that *shrinks* for an over-concentrated sample (small
+    E‖X−X'‖) and so partly hides that defect. ``x`` (n, D) and ``y`` (m, D), n, m ≥ 2; flattened
+    beyond the batch dimension. Memory is O(chunk·max(n, m)).
+    Used in notebook 05 (scores of 2D samplers) and by :func:`energy_distance_with_floor`.
     """
     x = check_float_tensor("x", x).detach().flatten(1).to("cpu", torch.float64)
     y = check_float_tensor("y", y).detach().flatten(1).to("cpu", torch.float64)
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"x and y must have the same dimension, got {x.shape[1]} and {y.shape[1]}")
+    n, m = x.shape[0], y.shape[0]
+    if min(n, m) < 2:
+        raise ValueError(f"x and y must hold at least 2 points each, got {n} and {m}")
     chunk = check_int("chunk", chunk, 1, 10**7)
-    d = (2 * _mean_pairwise_distance(x, y, chunk) - _mean_pairwise_distance(x, x, chunk)
-         - _mean_pairwise_distance(y, y, chunk))
-    return max(d, 0.0)  # the V-statistic is >= 0 up to rounding
+    # the diagonal of a within-set distance matrix is 0: the sum over i ≠ j is the sum over all pairs
+    within_x = _mean_pairwise_distance(x, x, chunk) * n * n
+    within_y = _mean_pairwise_distance(y, y, chunk) * m * m
+    nx, ny = (n * n, m * m) if biased else (n * (n - 1), m * (m - 1))
+    return 2 * _mean_pairwise_distance(x, y, chunk) - within_x / nx - within_y / ny
 
 
 def energy_distance_with_floor(samples: torch.Tensor, mixture: GaussianMixture,
@@ -80,9 +89,10 @@ def energy_distance_with_floor(samples: torch.Tensor, mixture: GaussianMixture,
     noises, so this is "over repeated seeds"); each group is compared with its own fresh true set
     of m points, and the result is the mean ± se over the groups. (A bootstrap is not used: the
     energy distance is a degenerate V-statistic and resampling with ties inflates it.)
-    The floor is the distance between two independent fresh true sets of m points — a perfect
-    sampler scores about the floor, never 0, at finite m — as mean ± sd over ``floor_draws``
-    pairs (on the thin swiss roll one draw at m = 1000 ranged from 0.002 to 0.010).
+    The floor is the distance between two independent fresh true sets of m points: what a perfect
+    sampler scores at this m, as mean ± sd over ``floor_draws`` pairs (an Estimate of kind "sd").
+    With the unbiased statistic its mean is ≈ 0 and single draws may be negative; it is a reference
+    level with its spread, not a lower bound.
     """
     n = check_float_tensor("samples", samples).shape[0]
     groups = check_int("groups", groups, 2, max(2, n // 2))
@@ -95,28 +105,13 @@ def energy_distance_with_floor(samples: torch.Tensor, mixture: GaussianMixture,
                        how=f"mean ± se over {groups} groups of {m} samples")
     floor = mean_sd([energy_distance(mixture.sample(m, generator), mixture.sample(m, generator))
                      for _ in range(floor_draws)], how=f"true vs true at {m} points, mean ± sd over {floor_draws} draws")
-    return (Estimate(distance.value, distance.se, m, distance.how), Estimate(floor.value, floor.se, m, floor.how))
+    return distance, floor
 
 
 def log_likelihood_estimate(x: torch.Tensor, mixture: GaussianMixture) -> Estimate:
     """Mean log p(x) under the true mixture with its standard error (sd/√n of the per-sample values)."""
     lp = mixture.log_prob(check_float_tensor("x", x).detach().cpu()).double()
     return Estimate(lp.mean().item(), (lp.std() / lp.numel() ** 0.5).item(), lp.numel(), "mean ± se over samples")
-
-
-def sliced_wasserstein(x: torch.Tensor, y: torch.Tensor, n_projections: int = 128,
-                       generator: torch.Generator | None = None) -> float:
-    """Mean over random unit directions θ of W₂²(θᵀX, θᵀY) (sorted 1D projections, equal sizes)."""
-    x = check_float_tensor("x", x).detach().flatten(1).to("cpu", torch.float64)
-    y = check_float_tensor("y", y).detach().flatten(1).to("cpu", torch.float64)
-    if x.shape != y.shape:
-        raise ValueError(f"x and y must have the same shape (n, D), got {tuple(x.shape)} and {tuple(y.shape)}")
-    n_projections = check_int("n_projections", n_projections, 1, 10**6)
-    theta = torch.randn(x.shape[1], n_projections, generator=generator, dtype=torch.float64)
-    theta = theta / theta.norm(dim=0, keepdim=True)
-    px, _ = (x @ theta).sort(0)
-    py, _ = (y @ theta).sort(0)
-    return (px - py).pow(2).mean().item()
 
 
 # =========================================================================== images

@@ -18,6 +18,17 @@ from .checks import check_choice, check_int
 SPACINGS = ("trailing", "leading", "linspace", "quadratic")
 
 
+def _distinct_ascending(values, T: int) -> np.ndarray:
+    """int() of ascending ``values``, each repeat raised to one above its predecessor (stays ≤ T−1)."""
+    kept, last = [], -1
+    for v in values:
+        last = max(int(v), last + 1)
+        kept.append(last)
+    if kept[-1] > T - 1:
+        raise ValueError(f"cannot keep {len(kept)} distinct timesteps below T = {T}")
+    return np.asarray(kept, dtype=np.int64)
+
+
 class NoiseSchedule:
     """A discrete-time variance schedule of T steps.
 
@@ -104,11 +115,19 @@ class NoiseSchedule:
         * ``"trailing"`` (default): round(T − k·T/S) − 1 for k = 0 … S−1, i.e. 999, 979, …, 19 for
           S = 50. Starts at the last training timestep T−1; for S dividing T these are exactly the
           timesteps the chapter's naive stride T/S visits, so the two compare like-for-like.
-        * ``"leading"``: k·⌊T/S⌋ for k = S−1 … 0, i.e. 980, 960, …, 0 for S = 50. DDIM's code and
-          the protocol of DDIM Tables 1–2 (and diffusers' default for many pipelines). It never
-          visits T−1: the first step starts from a level with slightly more signal than x_T has.
+        * ``"leading"``: k·⌊T/S⌋ for k = S−1 … 0, i.e. 980, 960, …, 0 for S = 50. This is DDIM's
+          ``skip_type="uniform"`` (ermongroup/ddim, ``runners/diffusion.py``: ``range(0, T, T // S)``),
+          the "linear" rule DDIM App. D.2 used for CelebA and LSUN. It never visits T−1: the first
+          step starts from a level with slightly more signal than x_T has. (Where S does not divide
+          T, DDIM's ``range`` yields more than S values; here exactly S are kept.)
         * ``"linspace"``: round(linspace(0, T−1, S)), descending: starts at T−1 and ends at 0.
-        * ``"quadratic"``: DDIM App. D.2's rule τ_i ≈ (T−1)·(i/S)², packing steps near t = 0.
+        * ``"quadratic"``: DDIM's ``skip_type="quad"``, int(linspace(0, √(0.8·T), S)²), descending:
+          800, 632, 483, 355, 246, 158, 88, 39, 9, 0 for T = 1000, S = 10. DDIM App. D.2: "We used
+          quadratic for CIFAR10 and linear for the remaining datasets" — so this is the protocol of
+          DDIM's CIFAR-10 results (Tables 1 and 2). It packs steps near t = 0 and starts at 0.8·T,
+          not at T−1. Where the rule repeats a value (0 twice at S = 50), each repeat is raised to
+          one above the value before it, so the S kept timesteps are distinct (DDIM's own loop would
+          run such a step twice).
         """
         steps = check_int("steps", steps, 1, self.T)
         check_choice("spacing", spacing, SPACINGS)
@@ -120,15 +139,7 @@ class NoiseSchedule:
         elif spacing == "linspace":
             kept = np.round(np.linspace(0, T - 1, steps)).astype(np.int64)[::-1]
         else:
-            kept, last = [], -1
-            for i in range(1, steps + 1):
-                t = max(int((T - 1) * (i / steps) ** 2), last + 1)
-                kept.append(t)
-                last = t
-            # pushing duplicates upward can overrun T−1 only if steps ≈ T: pull back from the top
-            for j in range(steps - 1, -1, -1):
-                kept[j] = min(kept[j], T - 1 - (steps - 1 - j))
-            kept = kept[::-1]
+            kept = _distinct_ascending(np.linspace(0.0, math.sqrt(0.8 * T), steps) ** 2, T)[::-1]
         return torch.tensor(np.asarray(kept, dtype=np.int64).copy(), dtype=torch.long)
 
     def check_timesteps(self, timesteps) -> torch.Tensor:

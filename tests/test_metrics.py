@@ -1,14 +1,15 @@
 """Every metric on cases with known answers."""
 import math
 
+import numpy as np
 import pytest
-
-from ddpm_lessons import clearly_different
 import torch
+
+from ddpm_lessons import clearly_different, clearly_less, mean_se
 
 from ddpm_lessons.metrics import (class_histogram, confident_fraction, energy_distance,
                                   energy_distance_with_floor, frame_differences, frechet_distance,
-                                  log_likelihood, pairwise_mse, run_variance, sliced_wasserstein)
+                                  log_likelihood, pairwise_mse, run_variance)
 from ddpm_lessons.mixture import GaussianMixture
 
 
@@ -17,11 +18,54 @@ def gen(seed=0):
 
 
 # ----------------------------------------------------------------------------- energy distance
-def test_energy_distance_identical_sets_is_zero_and_symmetric():
-    x, y = torch.randn(300, 2, generator=gen(0)), torch.randn(200, 2, generator=gen(1)) + 0.5
-    assert energy_distance(x, x) == pytest.approx(0.0, abs=1e-12)
-    assert energy_distance(x, y) == pytest.approx(energy_distance(y, x), rel=1e-12)
-    assert energy_distance(x, y) > 0.05
+def _energy_distance_brute_force(x, y, biased):
+    """Independent reference: explicit pairwise sums in numpy, within-set means over i ≠ j (or all pairs)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    dist = lambda a, b: np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1))  # noqa: E731
+    n, m = len(x), len(y)
+    within = lambda a, k: dist(a, a).sum() / (k * k if biased else k * (k - 1))  # noqa: E731
+    return 2 * dist(x, y).mean() - within(x, n) - within(y, m)
+
+
+@pytest.mark.parametrize("biased", [False, True])
+def test_energy_distance_matches_a_brute_force_reference_and_is_symmetric(biased):
+    x, y = torch.randn(30, 3, generator=gen(0)), torch.randn(23, 3, generator=gen(1)) + 0.5
+    want = _energy_distance_brute_force(x.numpy(), y.numpy(), biased)
+    assert energy_distance(x, y, biased=biased) == pytest.approx(want, rel=1e-10)
+    assert energy_distance(x, y, biased=biased) == pytest.approx(energy_distance(y, x, biased=biased), rel=1e-12)
+    # identical sets: the V-statistic is exactly 0, the U-statistic negative (its within-set means skip i = j)
+    same = energy_distance(x, x, biased=biased)
+    assert same == pytest.approx(0.0, abs=1e-12) if biased else same < 0
+
+
+def test_unbiased_energy_distance_is_zero_in_expectation_and_the_v_statistic_is_not():
+    """≥ 200 independent same-distribution pairs at n = 200 in 2D."""
+    g = gen(11)
+    u, v = [], []
+    for _ in range(200):
+        x, y = torch.randn(200, 2, generator=g), torch.randn(200, 2, generator=g)
+        u.append(energy_distance(x, y))
+        v.append(energy_distance(x, y, biased=True))
+    mu, mv = mean_se(u), mean_se(v)
+    assert abs(mu.value) < 3 * mu.se, f"U-statistic mean {mu} is not within 3 se of 0"
+    assert mv.value > 10 * mv.se, f"V-statistic mean {mv} should be clearly above 0"
+    assert min(u) < 0 < max(u)  # single draws fall on both sides of 0
+
+
+def test_unbiased_energy_distance_penalises_an_over_concentrated_sample_more_than_the_v_statistic():
+    g = gen(12)
+    rows = {"correct": [], "concentrated": []}
+    bias = {"correct": [], "concentrated": []}
+    for _ in range(60):
+        ref = torch.randn(150, 2, generator=g)
+        for name, scale in (("correct", 1.0), ("concentrated", 0.75)):
+            x = scale * torch.randn(150, 2, generator=g)
+            u = energy_distance(x, ref)
+            rows[name].append(u)
+            bias[name].append(energy_distance(x, ref, biased=True) - u)
+    assert clearly_less(mean_se(rows["correct"]), mean_se(rows["concentrated"]))
+    # the V-statistic's bias E‖X−X'‖/n + E‖Y−Y'‖/m shrinks for the concentrated sample: it hides the defect
+    assert clearly_less(mean_se(bias["concentrated"]), mean_se(bias["correct"]))
 
 
 def test_energy_distance_chunking_does_not_change_the_value():
@@ -40,9 +84,9 @@ def test_energy_distance_grows_with_shift_and_floor_is_small():
     x = mixture.sample(1000, gen(4))
     d_true, floor = energy_distance_with_floor(x, mixture, generator=gen(5))
     d_shift, _ = energy_distance_with_floor(x + 0.5, mixture, generator=gen(5))
-    assert d_true.value < 5 * floor.value and d_true.se > 0 and floor.se > 0 and floor.n == 200
-    assert d_shift.value > 10 * floor.value
-    assert clearly_different(d_shift, d_true) and not clearly_different(d_true, floor)
+    assert d_true.se > 0 and floor.se > 0 and floor.n == 5 and floor.kind == "sd" and d_true.n == 5
+    assert abs(floor.value) < 3 * floor.mean_of_draws().se  # a perfect sampler's score: ≈ 0 ± its spread
+    assert clearly_different(d_shift, d_true) and not clearly_different(d_true, floor.mean_of_draws())
 
 
 def test_feature_space_fd_has_error_bars_and_refuses_too_few_samples():
@@ -56,9 +100,9 @@ def test_feature_space_fd_has_error_bars_and_refuses_too_few_samples():
     real = space.fd(train[:64], generator=gen(0))
     floor = space.floor(train, 64, generator=gen(1))
     noise = space.fd(torch.rand(64, 1, 16, 16, generator=gen(2)) * 2 - 1, generator=gen(3))
-    assert real.se > 0 and floor.n == 5 and floor.se > 0
-    assert not clearly_different(real, floor)  # real digits score the floor
-    assert clearly_different(noise, floor)  # noise images do not
+    assert real.se > 0 and floor.n == 5 and floor.se > 0 and floor.kind == "sd"
+    assert not clearly_different(real, floor.mean_of_draws())  # real digits score the floor
+    assert clearly_different(noise, floor.mean_of_draws())  # noise images do not
     with pytest.raises(ValueError, match="2·16"):
         space.fd(train[:20])
     with pytest.raises(ValueError, match="2·128"):
@@ -79,14 +123,6 @@ def test_confident_and_loglik_estimates_have_standard_errors():
 def test_energy_distance_rejects_mismatched_dimensions():
     with pytest.raises(ValueError, match="same dimension"):
         energy_distance(torch.zeros(3, 2), torch.zeros(3, 3))
-
-
-def test_sliced_wasserstein_known_shift():
-    # shifting every point by v changes each 1D projection by θᵀv; E[(θᵀv)²] = ‖v‖²/D for uniform θ
-    x = torch.randn(500, 2, generator=gen(6))
-    v = torch.tensor([1.0, 0.0])
-    assert sliced_wasserstein(x, x, generator=gen(7)) == pytest.approx(0.0, abs=1e-12)
-    assert sliced_wasserstein(x, x + v, n_projections=4000, generator=gen(7)) == pytest.approx(0.5, rel=0.05)
 
 
 def test_log_likelihood_prefers_true_samples():

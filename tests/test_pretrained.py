@@ -157,3 +157,9 @@ def test_code_running_pickle_is_refused_without_running(fake_data, tmp_path, fmt
     # the library refuses it and the payload does not run
     _expect_rebuild_error(fake_data, "refused without running it")
     assert not marker.exists()
+
+
+def test_image_bundle_states_its_data_range():
+    bundle = load_pretrained("mnist", device="cpu")
+    assert bundle.data_range == (-1.0, 1.0) and bundle.clip_x0 == 1.0
+    assert load_pretrained("toy2d", device="cpu").clip_x0 is None

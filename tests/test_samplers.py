@@ -1,7 +1,11 @@
 """Properties the samplers must have: each test fails if the math is wrong, not just if it crashes."""
+import dataclasses
+import math
+
 import pytest
 import torch
 
+import ddpm_lessons as dl
 from ddpm_lessons import (
     GaussianMixture,
     NoiseSchedule,
@@ -37,20 +41,6 @@ def noise(n, seed=0):
 
 
 # ----------------------------------------------------------------------------- property 1
-def test_respace_all_timesteps_reproduces_schedule(schedule):
-    r = schedule.respace(schedule.timesteps(schedule.T))
-    for name in ("betas_64", "alphas_64", "alpha_bar_64", "alpha_bar_prev_64", "beta_tilde_64"):
-        assert torch.allclose(getattr(r, name), getattr(schedule, name), rtol=1e-10, atol=1e-14), name
-    assert torch.equal(r.timestep_map, torch.arange(schedule.T))
-
-
-def test_respace_keeps_alpha_bar_at_kept_timesteps(schedule):
-    ts = schedule.timesteps(50)
-    r = schedule.respace(ts)
-    assert torch.allclose(r.alpha_bar_64, schedule.alpha_bar_64[ts.flip(0)], rtol=1e-12)
-    assert torch.equal(r.timestep_map, ts.flip(0))
-    # the respaced betas are much larger than the single-step ones they replace
-    assert r.betas_64[-1] > 10 * schedule.betas_64[-1]
 
 
 @pytest.mark.parametrize("variance", ["beta", "beta_tilde"])
@@ -168,29 +158,6 @@ def test_naive_stride_is_clearly_worse(mixture, exact, schedule):
     assert ll["naive20"] < ll["ddim50"] - 10
 
 
-# ----------------------------------------------------------------------------- property 7
-def test_q_sample_matches_iterated_forward_process(schedule):
-    """x_t = √ᾱ_t x_0 + √(1−ᾱ_t) ε equals t one-step transitions x_s = √α_s x_{s−1} + √β_s ε_s."""
-    g = gen(9)
-    n, t = 200_000, 400
-    x0 = torch.full((n, 2), 1.5, dtype=torch.float64)
-    x = x0.clone()
-    for s in range(t + 1):
-        x = schedule.alphas_64[s].sqrt() * x + schedule.betas_64[s].sqrt() * torch.randn(n, 2, generator=g, dtype=torch.float64)
-    direct = schedule.q_sample(x0, t, torch.randn(n, 2, generator=g, dtype=torch.float64))
-    ab = schedule.alpha_bar_64[t]
-    for sample in (x, direct):
-        assert torch.allclose(sample.mean(0), ab.sqrt() * x0[0], atol=0.01)
-        assert torch.allclose(sample.var(0), (1 - ab).expand(2), rtol=0.02)
-
-
-def test_q_sample_is_the_closed_form(schedule):
-    x0, eps = torch.randn(4, 3, generator=gen(0)), torch.randn(4, 3, generator=gen(1))
-    t = torch.tensor([0, 10, 500, 999])
-    ab = schedule.alpha_bar[t][:, None]
-    assert torch.allclose(schedule.q_sample(x0, t, eps), ab.sqrt() * x0 + (1 - ab).sqrt() * eps)
-
-
 # ----------------------------------------------------------------------------- loop mechanics
 def test_trajectory_callback_and_call_count(exact, schedule):
     calls, seen_t = [], []
@@ -216,20 +183,115 @@ def test_naive_stride_keeps_single_step_coefficients(schedule):
     assert table.sigma[-1] > 0  # t = 99 > 0: the source's rule adds noise even on the last visit
 
 
-def test_timesteps_spacings(schedule):
-    assert schedule.timesteps(10).tolist() == list(range(999, -1, -100))
-    q = schedule.timesteps(10, "quadratic")
-    assert q[0] == 999 and bool((q[1:] < q[:-1]).all())
-    assert (q[:-1] - q[1:]).tolist() == sorted((q[:-1] - q[1:]).tolist(), reverse=True)
-    for steps in (1, 7, 999, 1000):
-        for spacing in ("trailing", "leading", "linspace", "quadratic"):
-            ts = schedule.timesteps(steps, spacing)
-            assert ts.numel() == steps and ts.unique().numel() == steps
-            assert 0 <= ts.min() and ts.max() <= 999
+# ----------------------------------------------------------------------------- x̂₀ clipping
+class Wild(torch.nn.Module):
+    """A bad ε-model whose x̂₀ overshoots [−1, 1] by far (as an undertrained image model's does)."""
+
+    def forward(self, x, t):
+        return -2.0 * x + 0.3
 
 
-def test_cosine_schedule_is_valid():
-    s = NoiseSchedule.cosine(1000)
-    assert bool((s.betas > 0).all() and (s.betas < 1).all())
-    assert bool((s.alpha_bar[1:] < s.alpha_bar[:-1]).all())
-    assert s.alpha_bar[0] > 0.999 and s.alpha_bar[-1] < 1e-3
+SAMPLERS = {
+    "ancestral": lambda m, s, x, **kw: dl.ancestral_sample(m, s, x, progress=False, **kw),
+    "naive": lambda m, s, x, **kw: dl.naive_strided_sample(m, s, x, 100, **kw),
+    "respaced": lambda m, s, x, **kw: dl.respaced_ancestral_sample(m, s, x, 20, **kw),
+    "ddim": lambda m, s, x, **kw: dl.ddim_sample(m, s, x, 20, **kw),
+    "ddim_eta": lambda m, s, x, **kw: dl.ddim_sample(m, s, x, 20, eta=0.5, **kw),
+}
+
+
+@pytest.mark.parametrize("name", SAMPLERS)
+def test_clipping_keeps_every_final_sample_in_bounds(schedule, name):
+    x_T = torch.randn(16, 1, 4, 4, generator=dl.seed(0))
+    free = SAMPLERS[name](Wild(), schedule, x_T, generator=dl.seed(1))
+    clipped = SAMPLERS[name](Wild(), schedule, x_T, generator=dl.seed(1), clip_x0=1.0)
+    if name != "naive":  # the naive stride leaves noise in: its final state is not x̂₀
+        assert free.abs().max() > 1.5, "the test model must overshoot without clipping"
+        assert clipped.abs().max() <= 1.0 + 1e-5
+    assert not torch.equal(free, clipped)
+
+
+@pytest.mark.parametrize("name", SAMPLERS)
+def test_a_bound_never_reached_changes_nothing(schedule, name):
+    mixture = dl.GaussianMixture.preset("swiss_roll")
+    exact = mixture.eps_model(schedule)
+    x_T = torch.randn(64, 2, generator=dl.seed(0))
+    free = SAMPLERS[name](exact, schedule, x_T, generator=dl.seed(1))
+    far = SAMPLERS[name](exact, schedule, x_T, generator=dl.seed(1), clip_x0=1e6)
+    assert torch.allclose(free, far, rtol=1e-5, atol=1e-5)
+
+
+def test_clipping_recomputes_eps_from_the_clipped_x0(schedule):
+    """One DDIM step by hand: x̂₀ clipped, ε re-derived, DDIM eq. 12 with η = 0."""
+    x = torch.full((1, 1, 2, 2), 0.9)
+    model = Wild()
+    out = dl.ddim_sample(model, schedule, x, timesteps=[999], clip_x0=1.0)
+    ab = schedule.alpha_bar_64[999].item()
+    eps = model(x, None)
+    x0 = ((x - math.sqrt(1 - ab) * eps) / math.sqrt(ab)).clamp(-1, 1)
+    assert torch.allclose(out, x0, atol=1e-5)  # one step to ᾱ_prev = 1 lands on the clipped x̂₀
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan"), float("inf"), "1", True])
+def test_bad_clip_x0_is_named(schedule, bad):
+    with pytest.raises((ValueError, TypeError), match="clip_x0"):
+        dl.ddim_sample(Wild(), schedule, torch.zeros(1, 2), 5, clip_x0=bad)
+
+
+# ----------------------------------------------------------------------------- per-sample η, t_start, tables, seeds
+def test_per_sample_eta_matches_separate_runs(schedule):
+    mixture = dl.GaussianMixture.preset("swiss_roll")
+    exact = mixture.eps_model(schedule)
+    x_T = torch.randn(3, 2, generator=dl.seed(0))
+    etas = [0.0, 0.5, 1.0]
+    together = dl.ddim_sample(exact, schedule, x_T, 10, eta=etas, generator=dl.seed(4))
+    # η = 0 draws no noise: its row must equal a deterministic run exactly
+    assert torch.allclose(together[0], dl.ddim_sample(exact, schedule, x_T[:1], 10)[0], atol=1e-6)
+    table = dl.ddim_table(schedule, schedule.timesteps(10), eta=etas)
+    for e_idx, eta in enumerate(etas):
+        single = dl.ddim_table(schedule, schedule.timesteps(10), eta=eta)
+        for i in range(len(single)):
+            assert table.sigma[i][e_idx].item() == pytest.approx(single.sigma[i], abs=1e-12)
+            assert table.c_eps[i][e_idx].item() == pytest.approx(single.c_eps[i], abs=1e-12)
+    with pytest.raises(ValueError, match="one eta per sample"):
+        dl.ddim_sample(exact, schedule, torch.zeros(2, 2), 10, eta=etas)
+
+
+def test_t_start_continues_a_chain(schedule):
+    """Running to level t and continuing from there is the same chain as one uninterrupted run."""
+    mixture = dl.GaussianMixture.preset("swiss_roll")
+    exact = mixture.eps_model(schedule)
+    x_T = torch.randn(8, 2, generator=dl.seed(0))
+    full = dl.ddim_sample(exact, schedule, x_T, 20)
+    ts = schedule.timesteps(20)
+    table = dl.ddim_table(schedule, ts)
+    k = 7
+    x_k = dl.run_chain(exact, x_T, table[:k])
+    rest = dl.ddim_sample(exact, schedule, x_k, timesteps=ts, t_start=int(ts[k]))
+    assert torch.allclose(rest, full, atol=1e-6)
+    anc = dl.ancestral_sample(exact, schedule, x_k, t_start=300, progress=False, generator=dl.seed(1))
+    assert anc.shape == x_k.shape
+    with pytest.raises(ValueError, match="t_start"):
+        dl.ddim_sample(exact, schedule, x_T, 20, t_start=1000)
+
+
+def test_step_table_is_frozen_and_sliceable(schedule):
+    table = dl.ancestral_table(schedule)
+    assert len(table[10:20]) == 10 and table[10:20].t_model.tolist() == list(range(989, 979, -1))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        table.name = "x"
+    with pytest.raises(TypeError, match="sliced"):
+        table[3]
+    assert {f.name for f in dataclasses.fields(table)} >= {"x0_from_x", "x0_from_eps"}
+
+
+def test_builders_share_one_call_shape(schedule):
+    ts = schedule.timesteps(10)
+    for build in (dl.ancestral_table, dl.naive_strided_table, dl.ddim_table, dl.ddim_inversion_table):
+        assert len(build(schedule, ts if build is not dl.ddim_inversion_table else ts)) == 10
+
+
+def test_seed_gives_the_same_numbers():
+    assert torch.equal(torch.randn(5, generator=dl.seed(3)), torch.randn(5, generator=dl.seed(3)))
+    with pytest.raises(TypeError, match="seed"):
+        dl.seed(1.5)
