@@ -24,9 +24,40 @@ import statistics
 import time
 
 import torch
+from torch import nn
 
 from .checks import check_int
 from .tables import Table
+
+
+class CountingModel(nn.Module):
+    """Wrap ``model`` and count network calls: ``.calls`` (forward calls) and ``.samples``
+    (rows evaluated, i.e. calls × batch). ``.reset()`` sets both to zero.
+
+    Honours the sampler contract: ``CountingModel(model)(x_t, t)`` returns ``model(x_t, t)``.
+    """
+
+    def __init__(self, model):
+        super().__init__()
+        if not callable(model):
+            raise TypeError(f"model must be callable as model(x_t, t), got {type(model).__name__}")
+        self.model = model
+        self.calls = 0
+        self.samples = 0
+
+    def forward(self, x_t, t):
+        self.calls += 1
+        self.samples += int(x_t.shape[0])
+        return self.model(x_t, t)
+
+    def reset(self) -> "CountingModel":
+        self.calls = 0
+        self.samples = 0
+        return self
+
+    def __repr__(self) -> str:
+        return f"CountingModel(calls={self.calls}, model={type(self.model).__name__})"
+
 
 N_BENCHMARK = 50_000  # FID is computed from 50K samples: the usual "generate a data set" unit
 

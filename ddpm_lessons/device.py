@@ -67,3 +67,11 @@ def pick(reader, fast, cuda=None):
     if cuda is not None and default_device().type == "cuda":
         return cuda
     return reader
+
+
+def model_device(model) -> torch.device:
+    """The device of a model's first parameter or buffer (CPU for parameter-free callables)."""
+    for attr in ("parameters", "buffers"):
+        for p in getattr(model, attr, lambda: iter(()))():
+            return p.device
+    return torch.device("cpu")

@@ -231,7 +231,8 @@ class FeatureSpace:
     def features(self, images):
         return self._project(classifier_features(images, self.classifier))
 
-    def _fd_of_features(self, f):
+    def fd_of_features(self, f):
+        """FD of already-projected features ``f`` to the reference (the statistic a bootstrap resamples)."""
         mu, cov = feature_statistics(f)
         return frechet_distance(mu, cov, *self.ref_stats)
 
@@ -244,14 +245,14 @@ class FeatureSpace:
     def fd(self, samples, reps: int = 50, generator=None) -> Estimate:
         f = self.features(samples)
         self._check_n(len(f))
-        return bootstrap(self._fd_of_features, f, reps=reps, generator=generator)
+        return bootstrap(self.fd_of_features, f, reps=reps, generator=generator)
 
     def floor(self, pool: torch.Tensor, n: int, draws: int = 5, generator=None) -> Estimate:
         self._check_n(n)
         f = self.features(pool)
         if len(f) < n:
             raise ValueError(f"pool must hold at least n = {n} real images, got {len(f)}")
-        vals = [self._fd_of_features(f[torch.randperm(len(f), generator=generator)[:n]]) for _ in range(draws)]
+        vals = [self.fd_of_features(f[torch.randperm(len(f), generator=generator)[:n]]) for _ in range(draws)]
         return mean_sd(vals, how=f"real vs real at n = {n}, mean ± sd over {draws} draws")
 
 

@@ -4,14 +4,14 @@ and returns the matplotlib Figure; axes are always labelled.
 Kinds: :func:`scatter_2d` (2D samples over the data, one panel per entry), :func:`trajectories_2d`
 (paths from noise to data), :func:`image_grid` (a grid of images), :func:`image_rows` (labelled
 rows of images: strips, reconstructions), :func:`curves` (lines over a shared x axis, optionally
-log-log, with error bars), :func:`bars` (a labelled bar chart).
+log-log, with error bars), :func:`curves_panels` (side-by-side curves).
 
 Each figure is shown once: the helpers detach the figure from pyplot's list of open figures, so
 the inline backend does not draw it a second time when a cell ends with the helper's call (the
 returned Figure is what Jupyter displays). A cell that keeps the figure in a variable ends with
 that variable (or calls ``display(fig)``).
 
-One colour per sampler across the chapter: :data:`SAMPLER_COLORS` and :func:`sampler_color`.
+One colour per sampler across the chapter, read from the sampler registry: :data:`PALETTE`.
 """
 from __future__ import annotations
 
@@ -22,43 +22,36 @@ from matplotlib.colors import to_hex
 import numpy as np
 import torch
 
+from .checks import check_choice
+from .data import to_image
+from .sampling import OTHER_COLORS, SAMPLERS
+
 COLORS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
 DATA_STYLE = dict(s=3, c="0.75", alpha=0.6, linewidths=0)
 
-#: The chapter's palette: one colour per sampler, in every figure.
-SAMPLER_COLORS = {
-    "naive": "#d62728",                 # red: the broken shortcut
-    "ancestral": "#1f77b4",             # blue: DDPM / respaced ancestral, σ² = β
-    "ancestral_beta_tilde": "#9467bd",  # purple: respaced ancestral, σ² = β̃ (= DDIM η = 1)
-    "ddim": "#2ca02c",                  # green: DDIM η = 0
-    "ddim_eta": "#bcbd22",              # olive: DDIM with 0 < η < 1
-    "reference": "#7f7f7f",             # grey: data, floors, references
-}
-_KEYWORDS = (("naive", "naive"), ("β̃", "ancestral_beta_tilde"), ("beta_tilde", "ancestral_beta_tilde"),
-             ("η=1", "ancestral_beta_tilde"), ("η = 1", "ancestral_beta_tilde"), ("ddim", "ddim"),
-             ("ancestral", "ancestral"), ("ddpm", "ancestral"), ("real", "reference"), ("floor", "reference"),
-             ("data", "reference"))
+#: The chapter's palette: one colour per sampler (from the registry, :data:`dl.SAMPLERS`) and for
+#: references; none of these colours is ever lent to another series.
+PALETTE = {**{name: spec.color for name, spec in SAMPLERS.items()}, **OTHER_COLORS}
 
 
-def sampler_color(label: str, default=None):
-    """The palette colour of a sampler name or of a label that mentions one ("DDIM η=0, 50 steps")."""
-    if label in SAMPLER_COLORS:
-        return SAMPLER_COLORS[label]
-    low = str(label).lower()
-    if "ddim" in low and ("η=0." in low or "η = 0." in low or "eta=0." in low):
-        return SAMPLER_COLORS["ddim_eta"]
-    for word, key in _KEYWORDS:
-        if word in low:
-            return SAMPLER_COLORS[key]
-    return default
-
-
-def _colors(labels):
-    """Palette colours for labels that name a sampler, the default cycle (minus used ones) for others."""
-    fixed = [sampler_color(lab) for lab in labels]
-    reserved = {to_hex(c) for c in SAMPLER_COLORS.values()}  # never lend a sampler's colour to something else
+def _series(keys):
+    """(label, colour) of each series key. A key is a sampler name of the registry (its label and
+    colour), a tuple (sampler name, label) (its colour, another label: "DDIM η=0, leading"),
+    ``"reference"``, or any other label (a colour of the default cycle that no sampler owns)."""
+    reserved = {to_hex(c) for c in PALETTE.values()}
     spare = iter([c for c in map(to_hex, COLORS) if c not in reserved] * 3 + ["#17becf", "#8c564b", "#e377c2"] * 3)
-    return [c if c is not None else next(spare) for c in fixed]
+    out = []
+    for key in keys:
+        if isinstance(key, tuple):
+            name, label = key
+            out.append((label, PALETTE[check_choice("sampler", name, tuple(PALETTE))]))
+        elif key in SAMPLERS:
+            out.append((SAMPLERS[key].label, SAMPLERS[key].color))
+        elif key in OTHER_COLORS:
+            out.append((key, OTHER_COLORS[key]))
+        else:
+            out.append((str(key), next(spare)))
+    return out
 
 
 def _np(x):
@@ -87,7 +80,7 @@ def scatter_2d(samples: dict, data=None, title="", lim=3.0, size=4.5):
     """One panel per entry of ``samples`` ({label: (n, 2) tensor}), each drawn over ``data`` in grey."""
     n = len(samples)
     fig, axes = plt.subplots(1, n, figsize=(size * n, size), squeeze=False)
-    for ax, (label, pts), color in zip(axes[0], samples.items(), _colors(list(samples))):
+    for ax, pts, (label, color) in zip(axes[0], samples.values(), _series(samples)):
         if data is not None:
             d = _np(data)
             ax.scatter(d[:, 0], d[:, 1], label="data", **DATA_STYLE)
@@ -123,12 +116,13 @@ def trajectories_2d(trajectories: dict, data=None, title="", lim=3.0, size=4.5, 
     return _finish(fig, title)
 
 
-def _to_display(img):
-    """(C, H, W) or (H, W) in [-1, 1] → (H, W) or (H, W, C) in [0, 1]."""
-    a = _np(img)
+def display_array(img):
+    """One image (C, H, W) or (H, W) in model space [−1, 1] → an imshow array (H, W) or (H, W, C)
+    in [0, 1]. The chapter's one display conversion (figures here and the widgets' frames)."""
+    a = to_image(torch.as_tensor(img)).numpy()
     if a.ndim == 3:
         a = a[0] if a.shape[0] == 1 else a.transpose(1, 2, 0)
-    return np.clip((a + 1) / 2, 0, 1)
+    return a
 
 
 def image_grid(images, title="", ncol=8, labels=None, size=1.1):
@@ -142,7 +136,7 @@ def image_grid(images, title="", ncol=8, labels=None, size=1.1):
         ax.set_xticks([])
         ax.set_yticks([])
         if k < n:
-            ax.imshow(_to_display(imgs[k]), cmap="gray", vmin=0, vmax=1)
+            ax.imshow(display_array(imgs[k]), cmap="gray", vmin=0, vmax=1)
             if labels is not None:
                 ax.set_xlabel(str(labels[k]), fontsize=8)
         else:
@@ -161,7 +155,7 @@ def image_rows(rows: dict, title="", col_labels=None, size=1.1):
             ax.set_xticks([])
             ax.set_yticks([])
             if c < len(imgs):
-                ax.imshow(_to_display(imgs[c]), cmap="gray", vmin=0, vmax=1)
+                ax.imshow(display_array(imgs[c]), cmap="gray", vmin=0, vmax=1)
             else:
                 ax.axis("off")
             if c == 0:
@@ -181,14 +175,15 @@ def _values_and_errors(y):
 
 def curves(x, ys: dict, xlabel: str, ylabel: str, title="", logx=False, logy=False, bands=None,
            hlines=None, markers=True, size=(6.5, 4.2), ax=None):
-    """Lines over a shared x axis, one palette colour per sampler (:func:`sampler_color`).
+    """Lines over a shared x axis, one palette colour per sampler.
 
-    ``ys`` maps a label to y values (numbers or :class:`~ddpm_lessons.stats.Estimate` s, drawn with
+    ``ys`` maps a series key (a sampler name, a (sampler name, label) tuple, or a plain label; see
+    :func:`_series`) to y values (numbers or :class:`~ddpm_lessons.stats.Estimate` s, drawn with
     ±2 se error bars) or to (x, y) pairs; ``bands`` maps a label to (low, high); ``hlines`` maps a
     label to a reference level (a number, or an Estimate drawn with a ±2 sd band).
     """
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=size)
-    for (label, y), color in zip(ys.items(), _colors(list(ys))):
+    for y, (label, color) in zip(ys.values(), _series(ys)):
         xs, y = (y if isinstance(y, tuple) else (x, y))
         vals, err = _values_and_errors(y)
         ax.errorbar(_np(xs), vals, yerr=err, marker="o" if markers else None, ms=4, color=color, label=label,
@@ -219,18 +214,4 @@ def curves_panels(panels: dict, xlabel: str, ylabel: str, title="", hlines=None,
         curves(None, ys, xlabel=xlabel, ylabel=ylabel, logx=logx, logy=logy,
                hlines=(hlines or {}).get(name), ax=ax)
         ax.set_title(name, fontsize=9)
-    return _finish(fig, title)
-
-
-def bars(values: dict, ylabel: str, title="", logy=False, size=(6.5, 4.0), annotate="{:.3g}"):
-    """A bar per entry of ``values`` ({label: number}), each annotated with its value."""
-    fig, ax = plt.subplots(figsize=size)
-    labels, heights = list(values), [float(v) for v in values.values()]
-    ax.bar(labels, heights, color=_colors(labels))
-    for k, h in enumerate(heights):
-        ax.annotate(annotate.format(h), (k, h), ha="center", va="bottom", fontsize=8)
-    ax.set_ylabel(ylabel)
-    ax.set_yscale("log" if logy else "linear")
-    ax.grid(alpha=0.3, axis="y")
-    plt.setp(ax.get_xticklabels(), rotation=15, ha="right")
     return _finish(fig, title)

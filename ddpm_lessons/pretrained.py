@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from . import sampling
 from .data import DATA_DIR
 from .device import default_device
 from .models import DigitClassifier, MLPEps, UNet
@@ -59,6 +60,14 @@ class Pretrained:
         """The bound to pass as ``clip_x0=`` (the largest |value| of the data range), or None."""
         r = self.data_range
         return None if r is None else max(abs(r[0]), abs(r[1]))
+
+    def sample(self, name: str, x_T, **options):
+        """``dl.sample(name, model, schedule, x_T, …)`` with this bundle's model, schedule and its own
+        ``clip_x0`` (unless ``options`` gives one): ``bundle.sample("ddim", x_T, steps=10)``."""
+        if self.schedule is None:
+            raise ValueError(f"{self.metadata.get('name', 'this model')} is not a diffusion model: it has no schedule to sample")
+        options.setdefault("clip_x0", self.clip_x0)
+        return sampling.sample(name, self.model, self.schedule, x_T, **options)
 
 
 def rebuild_command(name: str) -> str:

@@ -1,4 +1,7 @@
-"""Every sampler of the chapter, as coefficient tables driven by one shared loop.
+"""The one sampling loop (:func:`run_chain`) and the coefficient tables every sampler runs on it.
+
+The samplers by name (registry, colours, :func:`~ddpm_lessons.sampling.sample`) are in
+:mod:`ddpm_lessons.sampling`; this module holds only the maths of a step and the loop.
 
 Each reverse step of DDPM, naive striding, respaced DDPM, DDIM and DDIM inversion has the same
 linear form in the current state x_t and the predicted noise eps = model(x_t, t):
@@ -88,10 +91,6 @@ def _table(name, t_model, ab, c_x, c_eps, sigma) -> StepTable:
         x0_from_x=_column(1.0 / ab.sqrt()),
         x0_from_eps=_column(-(1.0 - ab).sqrt() / ab.sqrt()),
     )
-
-
-def _all_timesteps(schedule, timesteps):
-    return torch.arange(schedule.T - 1, -1, -1) if timesteps is None else schedule.check_timesteps(timesteps)
 
 
 # --------------------------------------------------------------------------- coefficient tables
@@ -297,19 +296,20 @@ def run_chain(model, x, table: StepTable, *, generator=None, clip_x0=None, progr
     return x
 
 
-# --------------------------------------------------------------------------- public samplers
-def _kept_timesteps(schedule, steps, timesteps, spacing, t_start=None):
-    """The descending sub-sequence a sampler runs, optionally starting from level ``t_start``."""
+# --------------------------------------------------------------------------- kept timesteps
+def kept_timesteps(schedule, steps, timesteps, spacing, t_start=None) -> torch.Tensor:
+    """The descending sub-sequence a sampler runs: ``steps`` under ``spacing``, or explicit
+    ``timesteps`` (exactly one of the two), optionally starting from level ``t_start``."""
     if (steps is None) == (timesteps is None):
         raise ValueError(
             f"give exactly one of steps (an integer in [1, {schedule.T}]) or timesteps "
             f"(a strictly descending sequence in [0, {schedule.T - 1}])"
         )
     ts = schedule.check_timesteps(timesteps) if timesteps is not None else schedule.timesteps(steps, spacing)
-    return _start_at(schedule, ts, t_start)
+    return start_at(schedule, ts, t_start)
 
 
-def _start_at(schedule, ts, t_start):
+def start_at(schedule, ts, t_start):
     """Keep the timesteps ≤ t_start and start exactly at t_start (x is then x_{t_start})."""
     if t_start is None:
         return ts
@@ -318,66 +318,7 @@ def _start_at(schedule, ts, t_start):
     return torch.cat([torch.tensor([t_start]), below])
 
 
-def _check_schedule(schedule):
+def check_schedule(schedule):
     if not isinstance(schedule, NoiseSchedule):
         raise TypeError(f"schedule must be a NoiseSchedule, got {type(schedule).__name__}")
     return schedule
-
-
-def ancestral_sample(model, schedule, x_T, *, variance="beta", t_start=None, clip_x0=None, generator=None,
-                     progress=None, callback=None, return_trajectory=False):
-    """Standard DDPM ancestral sampling: one network call per step, fresh noise σ_t·z at every step.
-
-    ``t_start`` (default T−1): the level the given state is at, e.g. to continue a chain from x_t.
-    """
-    _check_schedule(schedule)
-    ts = None if t_start is None else _start_at(schedule, _all_timesteps(schedule, None), t_start)
-    table = ancestral_table(schedule, ts, variance=variance)
-    return run_chain(model, x_T, table, generator=generator, clip_x0=clip_x0, progress=progress,
-                     callback=callback, return_trajectory=return_trajectory)
-
-
-def naive_strided_sample(model, schedule, x_T, stride, *, clip_x0=None, generator=None, progress=None,
-                         callback=None, return_trajectory=False):
-    """Skip timesteps the wrong way: visit T−1, T−1−stride, … with single-step coefficients
-    (see :func:`naive_strided_table`). For teaching only."""
-    stride = check_int("stride", stride, 1, max(_check_schedule(schedule).T - 1, 1))
-    table = naive_strided_table(schedule, torch.arange(schedule.T - 1, -1, -stride))
-    table = replace(table, name=f"naive[stride={stride}]")
-    return run_chain(model, x_T, table, generator=generator, clip_x0=clip_x0, progress=progress,
-                     callback=callback, return_trajectory=return_trajectory)
-
-
-def respaced_ancestral_sample(model, schedule, x_T, steps=None, *, timesteps=None, spacing="trailing",
-                              variance="beta", t_start=None, clip_x0=None, generator=None, progress=None,
-                              callback=None, return_trajectory=False):
-    """Correct strided DDPM: ancestral sampling on the respaced schedule (new betas, same ᾱ)."""
-    ts = _kept_timesteps(_check_schedule(schedule), steps, timesteps, spacing, t_start)
-    table = ancestral_table(schedule, ts, variance=variance)
-    return run_chain(model, x_T, table, generator=generator, clip_x0=clip_x0, progress=progress,
-                     callback=callback, return_trajectory=return_trajectory)
-
-
-def ddim_sample(model, schedule, x_T, steps=None, *, timesteps=None, spacing="trailing", eta=0.0, t_start=None,
-                clip_x0=None, generator=None, progress=None, callback=None, return_trajectory=False):
-    """DDIM (Song et al. 2021, eq. 12): η = 0 is deterministic, η = 1 equals respaced DDPM with β̃.
-
-    ``eta`` may give one value per sample of the batch (several η in one batched chain).
-    """
-    ts = _kept_timesteps(_check_schedule(schedule), steps, timesteps, spacing, t_start)
-    table = ddim_table(schedule, ts, eta=eta)
-    return run_chain(model, x_T, table, generator=generator, clip_x0=clip_x0, progress=progress,
-                     callback=callback, return_trajectory=return_trajectory)
-
-
-def ddim_invert(model, schedule, x_0, steps=None, *, timesteps=None, spacing="trailing",
-                progress=None, callback=None, return_trajectory=False):
-    """Encode data x_0 to the noise x_T that DDIM (η = 0, same timesteps) decodes back to ≈ x_0.
-
-    No ``clip_x0`` here: the first step leaves x_0 itself (ᾱ = 1), where x̂₀ is x_0 exactly.
-    """
-    ts = _kept_timesteps(_check_schedule(schedule), steps, timesteps, spacing)
-    check_float_tensor("x_0", x_0)
-    table = ddim_inversion_table(schedule, ts)
-    return run_chain(model, x_0, table, progress=progress, callback=callback,
-                     return_trajectory=return_trajectory)

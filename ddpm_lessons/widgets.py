@@ -35,9 +35,11 @@ import torch
 
 from .device import STATIC_ENV_VAR, env_flag, fast_mode
 from .device import seed as _generator
-from .models import model_device
+from .device import model_device
 from .interpolation import lerp, slerp
-from .samplers import ddim_sample, respaced_ancestral_sample
+from . import sampling
+from .plots import display_array
+from .sampling import ddim_sample, respaced_ancestral_sample
 
 EXPLORER_STEPS = (5, 10, 20, 50, 100, 250, 500)  # offered when T allows; 1000 sequential calls would not answer within 1.5 s
 # Live defaults, chosen so one recompute of the shipped 16×16 MNIST UNet stays ≤ 1.5 s on 2 CPU
@@ -78,20 +80,6 @@ def _use_static(static) -> bool:
         except ImportError as err:
             raise ImportError("static=False needs ipywidgets: pip install ipywidgets") from err
     return static
-
-
-def _display(img):
-    """(C, H, W) or (H, W) in [−1, 1] → (H, W) or (H, W, C) in [0, 1], as plots.image_rows shows it."""
-    a = img.detach().float().cpu().numpy()
-    if a.ndim == 3:
-        a = a[0] if a.shape[0] == 1 else a.transpose(1, 2, 0)
-    return ((a + 1) / 2).clip(0, 1)
-
-
-def _color(name: str, fallback: str) -> str:
-    from . import plots
-
-    return getattr(plots, "SAMPLER_COLORS", {}).get(name, fallback)
 
 
 # ------------------------------------------------------------------------------ sampler calls
@@ -237,17 +225,16 @@ def interpolation_frames(model, schedule, sample_shape, alpha, seed, *, path="sl
     return out
 
 
-def _interpolation_canvas(labels):
-    """Three image panels (DDIM, ancestral run 1, run 2) in one reused figure."""
+def _interpolation_canvas(panels):
+    """Image panels ``[(sampler name, label), …]`` (DDIM, ancestral run 1, run 2) in one reused figure."""
     import numpy as np
 
-    canvas = _FigureCanvas((2.3 * len(labels), 2.75))
-    axes = canvas.fig.subplots(1, len(labels))
+    canvas = _FigureCanvas((2.3 * len(panels), 2.75))
+    axes = canvas.fig.subplots(1, len(panels))
     ims = []
-    for ax, label in zip(axes, labels):
-        kind = "ddim" if label.startswith("DDIM") else "ancestral"
+    for ax, (kind, label) in zip(axes, panels):
         ims.append(ax.imshow(np.zeros((2, 2)), cmap="gray", vmin=0, vmax=1, interpolation="nearest"))
-        ax.set_title(label, fontsize=9, color=_color(kind, "C0" if kind == "ddim" else "C1"))
+        ax.set_title(label, fontsize=9, color=sampling.color(kind))
         ax.set_xticks([])
         ax.set_yticks([])
     title = canvas.fig.suptitle(" ", fontsize=10)
@@ -292,13 +279,14 @@ def interpolation_app(model, schedule, sample_shape, *, seed=0, alpha=0.5, path=
         "path": W.ToggleButtons(options=["slerp", "lerp"], value=path, description="path",
                                 style={"description_width": "initial", "button_width": "70px"}),
     }
-    labels = [f"DDIM η=0, {steps} steps", f"ancestral run 1, {a_steps} steps", f"ancestral run 2, {a_steps} steps"]
-    canvas, ims, title = _interpolation_canvas(labels)
+    canvas, ims, title = _interpolation_canvas([("ddim", f"DDIM η=0, {steps} steps"),
+                                                ("ancestral", f"ancestral run 1, {a_steps} steps"),
+                                                ("ancestral", f"ancestral run 2, {a_steps} steps")])
 
     def compute(v):
         rows = interpolation_frames(model, schedule, sample_shape, grid, v["seed"], path=v["path"], steps=steps,
                                     ancestral_steps=a_steps, clip_x0=clip_x0)
-        return [[_display(img) for img in r] for r in rows.values()]  # display-ready arrays
+        return [[display_array(img) for img in r] for r in rows.values()]  # display-ready arrays
 
     def render(frames, v):
         k = index(v["alpha"])

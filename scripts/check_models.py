@@ -23,7 +23,7 @@ from ddpm_lessons.metrics import (FeatureSpace, class_histogram, classify, confi
                                   energy_distance_with_floor, log_likelihood)
 from ddpm_lessons.mixture import GaussianMixture
 from ddpm_lessons.pretrained import load_pretrained, read_manifest, write_manifest_entry
-from ddpm_lessons.samplers import ancestral_sample, ddim_sample, respaced_ancestral_sample
+from ddpm_lessons.sampling import ancestral_sample, ddim_sample, respaced_ancestral_sample
 
 
 def verdict(ok: bool) -> str:

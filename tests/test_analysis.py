@@ -6,7 +6,7 @@ import torch
 
 from ddpm_lessons import GaussianMixture, NoiseSchedule
 from ddpm_lessons import clearly_different
-from ddpm_lessons.analysis import AncestralSamplingAnalyzer, analyze_ancestral_limitations, sample_with
+from ddpm_lessons.analysis import AncestralSamplingAnalyzer, analyze_ancestral_limitations
 
 
 @pytest.fixture(scope="module")
@@ -19,13 +19,14 @@ def setup():
 @pytest.fixture(scope="module")
 def analyzer(setup):
     schedule, mixture, model = setup
-    return AncestralSamplingAnalyzer(model, schedule, (2,), mixture=mixture, progress=False)
+    return AncestralSamplingAnalyzer(model, schedule, (2,), mixture=mixture)
 
 
 @pytest.fixture(scope="module")
 def degradation(analyzer):
     return analyzer.measure_step_degradation(num_samples=1000, step_counts=(50, 25, 10, 5, 2),
-                                             samplers=("naive", "ancestral", "ddim"), seed=3)
+                                             samplers=("naive", "ancestral", "ddim"), spacings=("trailing", "leading"),
+                                             seed=3)
 
 
 def test_ancestral_runs_from_one_x_T_differ(analyzer):
@@ -46,33 +47,54 @@ def test_reproducibility_rejects_a_batch(analyzer):
         analyzer.measure_reproducibility(torch.randn(3, 2), num_runs=4)
 
 
-def test_noise_floor_is_reported_and_positive(degradation):
+def test_noise_floor_is_reported_and_rows_are_typed(degradation):
     assert degradation.floor["mse"] > 0
     fl = degradation.floor["energy_distance"]
-    assert fl.value > 0 and fl.se > 0 and fl.n >= 5  # mean ± sd over >= 5 draws
-    assert all(r["mse_floor"] == degradation.floor["mse"] for r in degradation.rows)
-    # the full-length ancestral row IS the reference chain: MSE 0, below the floor
-    assert degradation.value("ancestral", 50, "mse_vs_reference") == 0.0
+    assert fl.kind == "sd" and fl.se > 0 and fl.n >= 5  # mean ± sd over >= 5 draws
+    assert abs(fl.value) < 3 * fl.mean_of_draws().se  # unbiased: a perfect sampler scores ≈ 0
+    # the full-length ancestral row IS the reference chain: MSE 0
+    assert degradation.row("ancestral", 50).mse_vs_reference == 0.0
+    r = degradation.row("ddim", 10, "leading")
+    assert r.sampler == "ddim" and r.spacing == "leading" and r.label == "DDIM η=0" and r.nfe == 10
+    assert set(r.quality) == {"energy_distance", "log_likelihood"}
+    with pytest.raises(KeyError, match="name the spacing"):
+        degradation.row("ddim", 10)
+
+
+def test_naive_runs_once_per_step_count_on_its_own_stride(degradation):
+    naive = [r for r in degradation.rows if r.sampler == "naive"]
+    assert sorted(r.steps for r in naive) == [2, 5, 10, 25, 50] and {r.spacing for r in naive} == {"trailing"}
 
 
 def test_naive_striding_is_worse_than_the_floor_and_than_respacing(degradation):
     fl = degradation.floor
     for steps in (10, 5):
         ed_naive = degradation.value("naive", steps, "energy_distance")
-        assert ed_naive.se > 0 and clearly_different(ed_naive, fl["energy_distance"])
-        assert degradation.clearly_better(("ancestral", steps), ("naive", steps))
-        assert degradation.clearly_better(("ancestral", steps), ("naive", steps), key="log_likelihood")
-        assert degradation.value("naive", steps, "mse_vs_reference") > fl["mse"]
+        assert ed_naive.se > 0 and clearly_different(ed_naive, fl["energy_distance"].mean_of_draws())
+        assert degradation.clearly_better(("ancestral", steps, "trailing"), ("naive", steps))
+        assert degradation.clearly_better(("ancestral", steps, "trailing"), ("naive", steps), key="log_likelihood")
+        assert not degradation.clearly_better(("naive", steps), ("ancestral", steps, "trailing"))
+
+
+def test_paired_difference_is_tighter_than_the_unpaired_one(degradation):
+    """Rows from one x_T share most of their variation: the paired se is below the combined se."""
+    a, b = ("ancestral", 10, "trailing"), ("ancestral", 10, "leading")
+    d = degradation.difference(a, b, "log_likelihood")
+    va, vb = degradation.value(*a[:2], "log_likelihood", a[2]), degradation.value(*b[:2], "log_likelihood", b[2])
+    assert d.value == pytest.approx(va.value - vb.value)
+    assert d.se < math.hypot(va.se, vb.se)
 
 
 def test_table_and_exponent(degradation):
     t = degradation.table()
-    assert len(t.rows) == len(degradation.rows) + 1 and "energy distance" in t.headers
-    assert "±" in t._repr_markdown_()
+    assert len(t.rows) == len(degradation.rows) + 1 and "energy distance" in t.headers and "spacing" in t.headers
+    assert "±" in t._repr_markdown_() and "MSE vs ref" not in t.headers
     fit = degradation.exponent("naive")
     assert fit.measurable and fit.points >= 3 and math.isfinite(fit.exponent) and fit.ci[0] < fit.exponent < fit.ci[1]
     # DDIM on the exact model sits at the floor down to few steps: too few points above noise
-    assert "not measurable" in str(degradation.exponent("ddim", k=1e6))
+    assert "not measurable" in str(degradation.exponent("ddim", k=1e6, spacing="trailing"))
+    series = degradation.series("energy_distance", "leading")
+    assert set(series) == {"ancestral", "ddim"} and series["ddim"][0] == [50, 25, 10, 5, 2]
 
 
 def test_interpolation_ancestral_varies_ddim_does_not(analyzer):
@@ -85,24 +107,12 @@ def test_interpolation_ancestral_varies_ddim_does_not(analyzer):
     assert len(r["ddim"]["frame_differences"]) == 4
 
 
-def test_sample_with_names_and_errors(setup):
-    schedule, _, model = setup
-    x = torch.randn(8, 2, generator=torch.Generator().manual_seed(0))
-    a = sample_with("ancestral_beta_tilde", model, schedule, x, 10, generator=torch.Generator().manual_seed(1))
-    b = sample_with("ddim", model, schedule, x, 10, eta=1.0, generator=torch.Generator().manual_seed(1))
-    assert torch.allclose(a, b, rtol=1e-5, atol=1e-6)  # DDIM η=1 is respaced DDPM with β̃
-    with pytest.raises(ValueError, match="sampler"):
-        sample_with("euler", model, schedule, x, 10)
-    with pytest.raises(ValueError, match="dividing"):
-        sample_with("naive", model, schedule, x, 30)
-
-
 def test_report_prints_all_three_sections(setup, capsys):
     schedule, mixture, model = setup
     out = analyze_ancestral_limitations(model, schedule, (2,), mixture=mixture, num_runs=4, num_samples=60,
                                         step_counts=(50, 10), interp_steps=10)
     text = capsys.readouterr().out
-    for word in ("REPRODUCIBILITY", "STEP DEGRADATION", "INTERPOLATION", "noise floor"):
+    for word in ("REPRODUCIBILITY", "STEP DEGRADATION", "INTERPOLATION", "naive striding scores best"):
         assert word in text
     assert out["reproducibility"]["ancestral"]["variance"] > 0
     assert out["reproducibility"]["ddim"]["variance"] == 0

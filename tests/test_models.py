@@ -3,9 +3,10 @@ import pytest
 import torch
 
 from ddpm_lessons.data import load_mnist, make_grid, preprocess, to_image
-from ddpm_lessons.models import (CountingModel, DigitClassifier, MLPEps, UNet, count_parameters,
+from ddpm_lessons.costs import CountingModel
+from ddpm_lessons.models import (DigitClassifier, MLPEps, UNet, count_parameters,
                                  ddpm_cifar10_unet, timestep_embedding)
-from ddpm_lessons.samplers import ancestral_sample, ddim_sample, respaced_ancestral_sample
+from ddpm_lessons.sampling import ancestral_sample, ddim_sample, respaced_ancestral_sample
 from ddpm_lessons.schedule import NoiseSchedule
 from ddpm_lessons.train import diffusion_loss, ema_update, lr_at, shift_augment
 

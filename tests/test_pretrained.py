@@ -10,7 +10,7 @@ import torch
 from ddpm_lessons.models import MLPEps
 from ddpm_lessons.pretrained import (AVAILABLE, DATA_DIR, CheckpointError, load_pretrained, read_manifest,
                                      sha256)
-from ddpm_lessons.samplers import respaced_ancestral_sample
+from ddpm_lessons.sampling import respaced_ancestral_sample
 from ddpm_lessons.schedule import NoiseSchedule
 
 
@@ -163,3 +163,15 @@ def test_image_bundle_states_its_data_range():
     bundle = load_pretrained("mnist", device="cpu")
     assert bundle.data_range == (-1.0, 1.0) and bundle.clip_x0 == 1.0
     assert load_pretrained("toy2d", device="cpu").clip_x0 is None
+
+
+def test_bundle_sample_hands_over_its_own_clip_x0():
+    bundle = load_pretrained("mnist", device="cpu")
+    x_T = torch.randn(2, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    from ddpm_lessons import sample
+    via_bundle = bundle.sample("ddim", x_T, steps=3)
+    by_hand = sample("ddim", bundle.model, bundle.schedule, x_T, steps=3, clip_x0=1.0)
+    unclipped = sample("ddim", bundle.model, bundle.schedule, x_T, steps=3)
+    assert torch.equal(via_bundle, by_hand) and not torch.equal(via_bundle, unclipped)
+    with pytest.raises(ValueError, match="not a diffusion model"):
+        load_pretrained("mnist-features", device="cpu").sample("ddim", x_T, steps=3)

@@ -246,7 +246,7 @@ def test_notebook_structure(path):
 # the package's layers, lowest first (ddpm_lessons/__init__.py): a module may import its own layer or lower ones
 LAYERS = [
     {"checks", "device", "tables"},
-    {"schedule", "samplers", "mixture", "interpolation", "stats"},
+    {"schedule", "samplers", "sampling", "mixture", "interpolation", "stats"},
     {"models", "data", "pretrained", "train"},
     {"metrics", "analysis", "costs"},
     {"plots", "widgets"},

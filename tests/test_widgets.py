@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 
 from ddpm_lessons import GaussianMixture, NoiseSchedule  # noqa: E402
 from ddpm_lessons import widgets  # noqa: E402
-from ddpm_lessons.models import CountingModel  # noqa: E402
+from ddpm_lessons.costs import CountingModel  # noqa: E402
 
 
 class ZeroEps(torch.nn.Module):
