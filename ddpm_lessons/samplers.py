@@ -234,6 +234,22 @@ def _on_device(column, x):
     return out
 
 
+def _clipped_update(c_x, c_eps, x0_x, x0_eps):
+    """Coefficients of x_next = a_x·x + a_x0·x̂₀ᶜ. With clipping, eps is recomputed from the clipped
+    x̂₀ᶜ as eps = (x̂₀ᶜ − x0_x·x)/x0_eps, so c_x·x + c_eps·eps = (c_x − c_eps·x0_x/x0_eps)·x +
+    (c_eps/x0_eps)·x̂₀ᶜ: one update instead of recomputing eps (x0_eps ≠ 0 wherever ᾱ < 1)."""
+    a_x = [cx - ce * xx / xe for cx, ce, xx, xe in zip(c_x, c_eps, x0_x, x0_eps)]
+    a_x0 = [ce / xe for ce, xe in zip(c_eps, x0_eps)]
+    return a_x, a_x0
+
+
+def _lin(a, ca, b, cb):
+    """ca·a + cb·b in two kernels when both coefficients are numbers (the common case)."""
+    if isinstance(ca, float) and isinstance(cb, float):
+        return torch.add(a * ca, b, alpha=cb)
+    return a * ca + b * cb
+
+
 def check_clip_x0(clip_x0):
     """None (no clipping) or a finite bound b > 0 for x̂₀ ∈ [−b, b]."""
     if clip_x0 is None:
@@ -273,24 +289,29 @@ def run_chain(model, x, table: StepTable, *, generator=None, clip_x0=None, progr
         c_x, c_eps, sigma = (_on_device(c, x) for c in (table.c_x, table.c_eps, table.sigma))
         x0_x, x0_eps = _on_device(table.x0_from_x, x), _on_device(table.x0_from_eps, x)
         t_batches = table.t_model.to(x.device).view(n, 1).repeat(1, x.shape[0])
+        if bound is not None:  # with x̂₀ clipped, the update is linear in x and the clipped x̂₀
+            a_x, a_x0 = _clipped_update(c_x, c_eps, x0_x, x0_eps)
         trajectory = [x] if return_trajectory else None
-        steps = tqdm(range(n), desc=table.name, leave=False, disable=not progress)
-        for i in steps:
+        bar = tqdm(range(n), desc=table.name, leave=False) if progress else None
+        for i in (bar if bar is not None else range(n)):
             eps = _call_model(model, x, t_batches[i], i)
-            if bound is not None or callback is not None:
-                x0 = x0_x[i] * x + x0_eps[i] * eps  # DDPM eq. 15
-                if bound is not None:
-                    x0 = x0.clamp(-bound, bound)
-                    eps = (x0 - x0_x[i] * x) / x0_eps[i]  # eps consistent with the clipped x̂₀
+            if bound is not None:
+                x0 = _lin(x, x0_x[i], eps, x0_eps[i]).clamp_(-bound, bound)  # DDPM eq. 15, then clipped
                 if callback is not None:
                     callback(i, t_host[i], x, x0)
-            x_next = x * c_x[i] + eps * c_eps[i]
+                x_next = _lin(x, a_x[i], x0, a_x0[i])  # = c_x·x + c_eps·eps with eps recomputed from the clipped x̂₀
+            else:
+                if callback is not None:
+                    callback(i, t_host[i], x, _lin(x, x0_x[i], eps, x0_eps[i]))
+                x_next = _lin(x, c_x[i], eps, c_eps[i])
             if noisy[i]:
-                x_next = x_next + _noise(x, generator) * sigma[i]
+                z = _noise(x, generator)
+                x_next = x_next.add_(z, alpha=sigma[i]) if isinstance(sigma[i], float) else x_next.addcmul_(z, sigma[i])
             x = x_next
             if return_trajectory:
                 trajectory.append(x)
-        steps.close()
+        if bar is not None:
+            bar.close()
     if return_trajectory:
         return x, torch.stack(trajectory)
     return x
