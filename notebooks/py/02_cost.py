@@ -47,7 +47,7 @@ if HOST:
         _hosted_run(sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", REPO_DIR)
         missing = [m for m in ("torch", "numpy", "matplotlib", "tqdm", "ipywidgets")
                    if importlib.util.find_spec(m) is None]
-        if missing:  # Colab and Kaggle ship all five; elsewhere, install what is absent
+        if missing:  # Colab ships all five; elsewhere, install what is absent
             _hosted_run(sys.executable, "-m", "pip", "install", "-q", *missing)
     if REPO_DIR not in sys.path:
         sys.path.insert(0, REPO_DIR)
