@@ -2,7 +2,6 @@
 each platform, the block keeps the hosted platforms' own stack, and every chapter and solutions
 notebook carries what ``python -m tools badges`` writes."""
 import re
-from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
