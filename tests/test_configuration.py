@@ -123,7 +123,7 @@ def test_binder_postbuild_runs(tmp_path, layout):
     assert json.loads(settings.read_text())["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
 
 
-@pytest.mark.parametrize("script", ["binder/postBuild", "scripts/install_torch.sh", ".ci/run"])
+@pytest.mark.parametrize("script", ["binder/postBuild", "scripts/install_torch.sh", "scripts/check_lab_open.sh", ".ci/run"])
 def test_shell_scripts_parse(script):
     assert subprocess.run(["bash", "-n", str(ROOT / script)]).returncode == 0
 
