@@ -43,32 +43,34 @@ test-colab: $(VENV)/.installed-test
 
 # Re-run every notebook at reader size and store its outputs (what readers see on GitHub).
 # Then the exercises/takeaways/slide metadata (their "time to run" comes from the new outputs),
-# the instructor guide's timings, and the text pairs.
+# the instructor guide's timings, and the text pairs. (The build tools: tools/, `python -m tools --help`.)
+NOTEBOOKS := notebooks/*.ipynb
 notebooks: $(VENV)/.installed-test
-	$(BIN)/python -m ddpm_lessons.teaching build
-	$(BIN)/python -m ddpm_lessons.notebook_tools execute notebooks/*.ipynb
-	$(BIN)/python -m ddpm_lessons.teaching build
-	$(BIN)/python -m ddpm_lessons.teaching run-solutions
-	$(BIN)/python -m ddpm_lessons.teaching timings --write
-	$(BIN)/python -m ddpm_lessons.notebook_tools pair notebooks/*.ipynb
+	$(BIN)/python -m tools build
+	$(BIN)/python -m tools execute $(NOTEBOOKS)
+	$(BIN)/python -m tools build
+	$(BIN)/python -m tools run-solutions
+	$(BIN)/python -m tools timings --write
+	$(BIN)/python -m tools pair $(NOTEBOOKS)
 
-# Exercises, takeaways, prerequisites line and slide metadata from notebooks/exercises/*.md.
+# Exercises, takeaways, prerequisites line, slide metadata and the solutions notebooks from
+# notebooks/exercises/*.md.
 exercises: $(VENV)/.installed-test
-	$(BIN)/python -m ddpm_lessons.teaching build
+	$(BIN)/python -m tools build
 
 # One reveal.js deck per notebook, from the stored outputs, into the ignored build/slides/.
 slides: $(VENV)/.installed-test
-	$(BIN)/python -m ddpm_lessons.teaching slides build/slides
+	$(BIN)/python -m tools slides build/slides
 
-# Rewrite the Colab/Binder badges and the Colab setup block (from pyproject.toml and
-# ddpm_lessons/notebook_tools.py), then the text pairs.
+# Rewrite the Colab/Kaggle/Binder badges and the Colab/Kaggle setup block of the chapter and
+# solutions notebooks (from pyproject.toml and tools/badges.py), then the text pairs.
 badges: $(VENV)/.installed-test
-	$(BIN)/python -m ddpm_lessons.notebook_tools badges notebooks/*.ipynb
-	$(BIN)/python -m ddpm_lessons.notebook_tools pair notebooks/*.ipynb
+	$(BIN)/python -m tools badges $(NOTEBOOKS) notebooks/solutions/*.ipynb
+	$(BIN)/python -m tools pair $(NOTEBOOKS)
 
 # Write notebooks/py/*.py (jupytext py:percent) from the notebooks; run after editing a notebook.
 pair: $(VENV)/.installed-test
-	$(BIN)/python -m ddpm_lessons.notebook_tools pair notebooks/*.ipynb
+	$(BIN)/python -m tools pair $(NOTEBOOKS)
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks

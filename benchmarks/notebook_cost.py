@@ -43,15 +43,13 @@ class PeakRSS:
 
 def run_notebook(path: Path, fast: bool, timeout=1200) -> tuple:
     """(seconds, peak RSS in GB) of one top-to-bottom run with a fresh kernel."""
-    import nbformat
-    from nbclient import NotebookClient
+    from tools import nbio  # the build tools' notebook runner (needs the [test] extras)
 
-    nb = nbformat.read(str(path), as_version=4)
+    nb = nbio.read(path)
     os.environ["DDPM_LESSONS_FAST"] = "1" if fast else "0"
     start = time.perf_counter()
     with PeakRSS() as rss:
-        NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        nbio.run(nb, path, timeout)
     return time.perf_counter() - start, rss.peak / 2**30
 
 

@@ -10,7 +10,8 @@ The code is layered (lower layers never import higher ones; ``tests/test_project
 * Models — ``models`` (networks, NFE counter), ``data`` (the digits), ``pretrained`` (safe loading);
 * Measure — ``metrics``, ``analysis``, ``costs``;
 * Show — ``plots``, ``widgets``;
-* Teaching tools on top — ``exercises``, ``teaching``, ``notebook_tools``.
+* Teaching on top — ``exercises`` (the notebooks' checkers). The build tools (badges, pairs,
+  stored outputs, the teaching build, slides) live outside the package, in ``tools/``.
 """
 from .device import default_device, device_name, env_flag, fast_mode, pick, seed
 from .interpolation import lerp, slerp

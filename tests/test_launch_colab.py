@@ -1,4 +1,4 @@
-"""The Colab launch path, against a stand-in for Colab (slow: ``make test-colab``, not ``make test``).
+"""The Colab and Kaggle launch paths, against a stand-in for Colab (slow: ``make test-colab``, not ``make test``).
 
 The stand-in is a throwaway virtual environment holding Colab's versions of the Jupyter stack
 (ipywidgets 7.7.1, notebook 6.5.7, ipykernel 6.17.1, IPython 7.34, from Colab's published package
@@ -8,6 +8,8 @@ module. The repository URL is redirected to a snapshot of this working tree with
 Each notebook's setup cell (cell 1: the Colab block, then the notebook's imports) runs twice in one
 IPython 7.34 shell, as a reader re-running it would; then a fresh process (a restarted runtime)
 imports the package from the clone and loads a shipped model; Colab's packages must be unchanged.
+Then the same cells run as on Kaggle (``KAGGLE_KERNEL_RUN_TYPE`` set, no ``google.colab``, the
+package uninstalled first): they clone and install into Kaggle's folder instead.
 
 Environment knobs: ``COLAB_TORCH`` (default ``torch==2.13.0``, the build CI installs from disk).
 """
@@ -21,15 +23,16 @@ from pathlib import Path
 
 import pytest
 
-from ddpm_lessons import notebook_tools
+from tools import badges, nbio
 
 pytestmark = pytest.mark.colab
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = nbio.chapter_paths() + nbio.solution_paths()
 COLAB_PINS = ["ipywidgets==7.7.1", "notebook==6.5.7", "ipykernel==6.17.1", "ipython==7.34.0"]
 COLAB_TORCH = os.environ.get("COLAB_TORCH", "torch==2.13.0")
-COLAB_DIR = "/content/ddpm-lessons"  # the literal in the block; the test points it at a temp dir
+COLAB_DIR = badges.HOSTED_DIRS["colab"]  # literals in the block; the test points them at temp dirs
+KAGGLE_DIR = badges.HOSTED_DIRS["kaggle"]
 
 FAKE_COLAB = '''\
 """Stand-in for Colab's google.colab.output: records calls instead of loading a widget manager."""
@@ -43,8 +46,9 @@ def enable_custom_widget_manager():
 
 # Runs inside the stand-in's Python: every notebook's setup cell, twice, in one IPython 7.34 shell.
 RUN_SETUP_CELLS = '''\
-import json, sys
-import google.colab  # Colab's kernel has it imported before the first cell runs
+import json, os, sys
+if "KAGGLE_KERNEL_RUN_TYPE" not in os.environ:
+    import google.colab  # Colab's kernel has it imported before the first cell runs
 from IPython.core.interactiveshell import InteractiveShell
 
 shell = InteractiveShell.instance()
@@ -141,12 +145,27 @@ def colab(tmp_path_factory):
     snapshot = tmp / "snapshot"
     snapshot.mkdir()
     _snapshot(snapshot, env)
-    url = notebook_tools.repo_url()
+    url = badges.repo_url()
     _run(["git", "config", "--global", f"url.file://{snapshot}.insteadOf", url], env, tmp)
     timings["snapshot_s"] = time.perf_counter() - start
     yield {"tmp": tmp, "env": env, "python": python, "content": content, "url": url,
            "clone": content / "ddpm-lessons", "timings": timings}
     print(f"\nColab stand-in timings: {json.dumps({k: round(v, 1) for k, v in timings.items()})}")
+
+
+def _setup_cell(path, host_dir, clone):
+    """Cell 1 of a notebook, with the hosted platform's clone folder pointed at ``clone``."""
+    source = nbio.read(path).cells[1].source
+    assert badges.find_setup_block(source) == badges.setup_block(), f"{path.name}: set-up block is not the canonical one"
+    assert source.count(host_dir) == 1
+    return source.replace(host_dir, str(clone))
+
+
+def _run_setup_cells(colab, cells, env, cwd):
+    (colab["tmp"] / "cells.json").write_text(json.dumps(cells))
+    (colab["tmp"] / "run_cells.py").write_text(RUN_SETUP_CELLS)
+    return _report(_run([str(colab["python"]), str(colab["tmp"] / "run_cells.py"), str(colab["tmp"] / "cells.json")],
+                        env, cwd))
 
 
 def test_colab_setup_cells_are_idempotent_and_leave_colab_packages_alone(colab):
@@ -159,17 +178,9 @@ def test_colab_setup_cells_are_idempotent_and_leave_colab_packages_alone(colab):
 
     cells = []
     for path in NOTEBOOKS:
-        source = notebook_tools._read(path).cells[1].source
-        block = notebook_tools.colab_block(source)
-        assert block == notebook_tools.colab_setup(), f"{path.name}: Colab block is not the canonical one"
-        assert source.count(COLAB_DIR) == 1
-        cells.append([path.name, source.replace(COLAB_DIR, str(clone))])
-    (colab["tmp"] / "cells.json").write_text(json.dumps(cells))
-    (colab["tmp"] / "run_cells.py").write_text(RUN_SETUP_CELLS)
-
+        cells.append([path.name, _setup_cell(path, COLAB_DIR, clone)])
     start = time.perf_counter()
-    report = _report(_run([str(python), str(colab["tmp"] / "run_cells.py"), str(colab["tmp"] / "cells.json")],
-                          env, colab["content"]))
+    report = _run_setup_cells(colab, cells, env, colab["content"])
     colab["timings"]["setup_cells_s"] = time.perf_counter() - start
     failed = [run for run in report["runs"] if not run[2]]
     assert not failed, f"setup cells failed on the stand-in: {failed}"
@@ -203,3 +214,23 @@ def test_live_widgets_build_with_colabs_ipywidgets_7(colab):
     colab["timings"]["widget_s"] = time.perf_counter() - start
     assert report["ipywidgets"] == "7.7.1"
     assert report["is_widget"], report
+
+
+def test_kaggle_setup_cells_clone_and_install_into_kaggles_folder(colab):
+    """Kaggle: no google.colab, KAGGLE_KERNEL_RUN_TYPE set; the package is not installed yet."""
+    if not colab["clone"].exists():
+        pytest.skip("the Colab setup test did not run first")
+    python = colab["python"]
+    env = dict(colab["env"], KAGGLE_KERNEL_RUN_TYPE="Interactive")
+    _run([str(python), "-m", "pip", "uninstall", "-q", "-y", "ddpm-lessons"], env, colab["tmp"])
+    before = _freeze(python, env)
+    clone = colab["tmp"] / "kaggle" / "working" / "ddpm-lessons"
+    clone.parent.mkdir(parents=True)
+    cells = [[path.name, _setup_cell(path, KAGGLE_DIR, clone)] for path in NOTEBOOKS]
+    report = _run_setup_cells(colab, cells, env, clone.parent)
+    failed = [run for run in report["runs"] if not run[2]]
+    assert not failed, f"setup cells failed as on Kaggle: {failed}"
+    assert report["ddpm_lessons"].startswith(str(clone)), report["ddpm_lessons"]
+    installed = _run([str(python), "-m", "pip", "show", "-f", "ddpm-lessons"], env, colab["tmp"])
+    assert str(clone) in installed, "the editable install points at Kaggle's clone"
+    assert _freeze(python, env) == before, "Kaggle's own packages are untouched"

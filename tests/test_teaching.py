@@ -9,10 +9,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ddpm_lessons import teaching
+from tools import nbio, slides, teaching, timings
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = teaching.chapter_paths()
+CHAPTERS = nbio.chapter_paths()
 IDS = [p.name for p in CHAPTERS]
 SOURCES = teaching.sources()
 
@@ -42,18 +42,17 @@ def test_source_has_takeaways_and_three_to_five_mixed_exercises(name):
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
 def test_notebook_is_in_step_with_the_generator(path):
-    """Running the generator in memory changes nothing (run: python -m ddpm_lessons.teaching build)."""
+    """Running the generator in memory changes no file (run: python -m tools build)."""
     chapter, solutions = teaching.generate(path)
-    assert nbformat.writes(chapter) == nbformat.writes(teaching._read(path)), \
-        "out of date: python -m ddpm_lessons.teaching build"
+    assert nbio.text(chapter, path) == path.read_text(encoding="utf-8"), "out of date: python -m tools build"
     sol = teaching.solution_path(path)
-    assert sol.exists() and nbformat.writes(solutions) == nbformat.writes(teaching._read(sol)), \
-        f"{sol.name} out of date: python -m ddpm_lessons.teaching build"
+    assert sol.exists() and nbio.text(solutions, sol) == sol.read_text(encoding="utf-8"), \
+        f"{sol.name} out of date: python -m tools build"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
 def test_notebook_has_exercises_takeaways_prereq_line_and_slides(path):
-    nb = teaching._read(path)
+    nb = nbio.read(path)
     tagged = [c for c in nb.cells if teaching.TAG in c.metadata.get("tags", [])]
     assert tagged and nb.cells[-len(tagged):] == tagged, "the exercises section is the notebook's last cells"
     headings = [c.source for c in tagged if c.cell_type == "markdown" and c.source.startswith("### Exercise ")]
@@ -72,19 +71,19 @@ def test_notebook_has_exercises_takeaways_prereq_line_and_slides(path):
 
 def test_slide_rules():
     md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
-    assert teaching.slide_type(md("## 1 · A section"), 5) == "slide"
-    assert teaching.slide_type(md("### A subsection"), 5) == "subslide"
-    assert teaching.slide_type(md("Prose."), 5) == "-"
-    assert teaching.slide_type(code("x = 1\nassert x == 1"), 5) == "fragment"
-    assert teaching.slide_type(code("import torch\ndef f():\n    return 1"), 5) == "skip"
-    assert teaching.slide_type(code("!pip install x\nimport torch"), 5) == "skip"
-    assert teaching.slide_type(code("plot(x)"), 5) == "-"
-    assert teaching.slide_type(code("anything"), 1) == "skip"
+    assert slides.slide_type(md("## 1 · A section"), 5) == "slide"
+    assert slides.slide_type(md("### A subsection"), 5) == "subslide"
+    assert slides.slide_type(md("Prose."), 5) == "-"
+    assert slides.slide_type(code("x = 1\nassert x == 1"), 5) == "fragment"
+    assert slides.slide_type(code("import torch\ndef f():\n    return 1"), 5) == "skip"
+    assert slides.slide_type(code("!pip install x\nimport torch"), 5) == "skip"
+    assert slides.slide_type(code("plot(x)"), 5) == "-"
+    assert slides.slide_type(code("anything"), 1) == "skip"
 
 
 def test_build_touches_only_its_own_cells_and_is_idempotent():
     path = CHAPTERS[0]
-    original = teaching._read(path)
+    original = nbio.read(path)
     _, meta, cells = SOURCES[path.name]
     stripped = copy.deepcopy(original)
     stripped.cells = [c for c in stripped.cells if teaching.TAG not in c.metadata.get("tags", [])]
@@ -126,8 +125,8 @@ def test_student_version_runs_with_every_stub_unfilled(name, monkeypatch):
 
 def test_slides_build_a_deck_with_one_section_per_slide():
     path = next(p for p in CHAPTERS if p.name.startswith("06"))
-    nb = teaching._read(path)
-    html = teaching.deck_html(nb)
+    nb = nbio.read(path)
+    html = slides.deck_html(nb)
     types = [c.metadata["slideshow"]["slide_type"] for c in nb.cells]
     # reveal.js: each slide is a <section> around one <section> per subslide (the first included)
     assert html.count("<section") == 2 * types.count("slide") + types.count("subslide")
@@ -141,13 +140,13 @@ def test_cell_timings_come_from_the_stored_execution_metadata():
     cell.metadata["execution"] = {"iopub.execute_input": "2026-01-01T00:00:00.000000Z",
                                   "shell.execute_reply": "2026-01-01T00:00:02.500000Z"}
     nb.cells = [nbformat.v4.new_markdown_cell("# t"), cell]
-    assert teaching.cell_timings(nb) == [{"index": 1, "seconds": 2.5, "first_line": "x = 1"}]
-    assert "| cell | seconds |" in teaching.timings_markdown([CHAPTERS[0]])
+    assert timings.cell_timings(nb) == [{"index": 1, "seconds": 2.5, "first_line": "x = 1"}]
+    assert "| cell | seconds |" in timings.timings_markdown([CHAPTERS[0]])
 
 
 def test_instructor_guide_covers_every_notebook():
-    guide = teaching.INSTRUCTOR_GUIDE.read_text()
+    guide = timings.INSTRUCTOR_GUIDE.read_text()
     for path in CHAPTERS:
         assert f"## {path.name[:2]} ·" in guide, path.name
-    assert teaching.TIMINGS_START in guide and teaching.TIMINGS_END in guide
+    assert timings.TIMINGS_START in guide and timings.TIMINGS_END in guide
     assert "GPU" in guide
