@@ -40,7 +40,6 @@ import ast
 import copy
 import os
 import re
-import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -404,13 +403,10 @@ def run_solutions(paths=None, timeout: int = 600) -> None:
 
 
 def slides(outdir: Path = ROOT / "build" / "slides", paths=None) -> list[Path]:
-    """Build a reveal.js deck per chapter notebook with ``jupyter nbconvert --to slides``."""
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    paths = [Path(p) for p in (paths or chapter_paths())]
-    subprocess.run([sys.executable, "-m", "nbconvert", "--to", "slides", "--output-dir", str(outdir),
-                    *map(str, paths)], check=True)
-    decks = [outdir / f"{p.stem}.slides.html" for p in paths]
+    """Build an offline reveal.js deck per chapter notebook (libraries in ``outdir/lib``)."""
+    from tools import slides_offline  # the build tools live outside the package
+
+    decks = slides_offline.build([Path(p) for p in (paths or chapter_paths())], Path(outdir))
     for deck in decks:
         print(deck)
     return decks
@@ -418,10 +414,9 @@ def slides(outdir: Path = ROOT / "build" / "slides", paths=None) -> list[Path]:
 
 def deck_html(nb) -> str:
     """One deck as HTML, in memory (what ``slides`` writes for this notebook)."""
-    from nbconvert import SlidesExporter
+    from tools import slides_offline
 
-    html, _ = SlidesExporter().from_notebook_node(nb)
-    return html
+    return slides_offline.deck_html(nb)
 
 
 def _ts(s: str) -> datetime:
