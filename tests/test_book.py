@@ -318,6 +318,11 @@ def test_no_deck_loads_anything_from_another_host(decks, nb_path):
         remote += [f"{sheet.name}: {u}" for u in re.findall(r"""(?:@import\s+(?:url\()?|url\()\s*["']?((?:https?:)?//[^"')\s]+)""", css)]
         for rel in re.findall(r"""@import\s+url\(\s*["']?([^"')\s]+)""", css):
             assert REMOTE.match(rel) or (sheet.parent / rel).is_file(), f"{sheet.name} imports a missing {rel}"
+    for a in doc.find_all("a", href=True):
+        url = a["href"]
+        if not (REMOTE.match(url) or url.startswith(("#", "data:", "mailto:"))):
+            if not (deck.parent / unquote(urlsplit(url).path)).exists():
+                missing.append(f"link {url}")
     assert remote == [], remote
     assert missing == [], missing
     mathjax = [el["src"] for el in doc.find_all("script", src=True) if "MathJax.js" in el["src"]]

@@ -217,7 +217,7 @@ def conf_py(repo: str) -> str:
         "html_theme": "sphinx_book_theme",
         "html_theme_options": {"repository_url": repo, "use_repository_button": True,
                                "use_download_button": True, "home_page_in_toc": True,
-                               "show_toc_level": 2},
+                               "show_toc_level": 2, "navbar_persistent": []},
         "nb_execution_mode": "off",                 # the stored outputs, as committed
         "nb_render_markdown_format": "myst",        # text/markdown outputs get math and tables too
         "nb_ipywidgets_js": {},                     # no widget manager from a CDN

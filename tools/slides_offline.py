@@ -25,7 +25,7 @@ from pathlib import Path
 
 import nbformat
 
-from tools.book import REMOTE_IMAGE, badge_svg
+from tools.book import REMOTE_IMAGE, Linker, badge_svg, repository_url
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = Path(__file__).resolve().parent / "slides_template"
@@ -95,15 +95,21 @@ def local_badges(text: str) -> str:
     return REMOTE_IMAGE.sub(inline, text)
 
 
-def deck_html(nb) -> str:
-    """One offline deck as HTML, in memory; its libraries are expected under ``lib/`` beside it."""
+def deck_html(nb, source: Path | None = None) -> str:
+    """One offline deck as HTML, in memory; its libraries are expected under ``lib/`` beside it.
+
+    With ``source`` (the notebook's path), links to other files of the repository (a solutions
+    notebook, say) point at the forge, since the deck folder holds only the decks."""
     from nbconvert import SlidesExporter
 
     nb = copy.deepcopy(nb)
     nb.metadata.pop("widgets", None)  # widget state would load a widget manager; PNGs are stored
+    linker = Linker(ROOT.resolve(), {}, repository_url(ROOT)) if source is not None else None
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             cell.source = local_badges(cell.source)
+            if linker is not None:
+                cell.source = linker.markdown(cell.source, Path(source).resolve(), "deck.html")
     exporter = SlidesExporter(template_name="offline", extra_template_basedirs=[str(TEMPLATES)],
                               **URLS)
     html, _ = exporter.from_notebook_node(nb)
@@ -115,7 +121,7 @@ def build_deck(notebook: Path, outdir: Path) -> Path:
     notebook, outdir = Path(notebook), Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     deck = outdir / f"{notebook.stem}.slides.html"
-    deck.write_text(deck_html(nbformat.read(str(notebook), as_version=4)), encoding="utf-8")
+    deck.write_text(deck_html(nbformat.read(str(notebook), as_version=4), notebook), encoding="utf-8")
     return deck
 
 
