@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 # The chapter's JupyterLab settings (.jupyter/labconfig: no news prompt), added to the user's own.
 LAB_ENV := JUPYTER_CONFIG_PATH="$(CURDIR)/.jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}"
 
-.PHONY: lab test test-colab install-lab install-test notebooks badges pair bench slides exercises
+.PHONY: lab test test-colab test-book install-lab install-test install-book notebooks badges pair bench slides exercises book
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,7 @@ $(VENV)/.installed-%: $(VENV)/.torch pyproject.toml
 
 install-lab: $(VENV)/.installed-lab
 install-test: $(VENV)/.installed-test
+install-book: $(VENV)/.installed-book
 
 lab: $(VENV)/.installed-lab
 	$(LAB_ENV) $(BIN)/jupyter lab notebooks/01_recap.ipynb
@@ -40,6 +41,11 @@ test: $(VENV)/.installed-test
 # The Colab launch path in a throwaway environment with Colab's package versions (minutes).
 test-colab: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -m colab tests/test_launch_colab.py
+
+# The book and the offline slides, built into a temporary folder with the network blocked and
+# checked as HTML (tests/test_book.py; fetches the slides' JS libraries from npm once).
+test-book: $(VENV)/.installed-test $(VENV)/.installed-book
+	$(BIN)/python -m pytest -m book tests/test_book.py
 
 # Re-run every notebook at reader size and store its outputs (what readers see on GitHub).
 # Then the exercises/takeaways/slide metadata (their "time to run" comes from the new outputs),
@@ -58,9 +64,16 @@ notebooks: $(VENV)/.installed-test
 exercises: $(VENV)/.installed-test
 	$(BIN)/python -m tools build
 
-# One reveal.js deck per notebook, from the stored outputs, into the ignored build/slides/.
+# One reveal.js deck per notebook, from the stored outputs, into the ignored build/slides/, with
+# reveal.js, MathJax, jQuery and require.js in build/slides/lib/ (fetched once from npm into
+# build/vendor/): the folder works offline.
 slides: $(VENV)/.installed-test
 	$(BIN)/python -m tools slides build/slides
+
+# The chapter as a static site in build/book/ (open build/book/index.html), from the stored
+# outputs, offline: README, the notebooks, their solutions, the instructor guide.
+book: $(VENV)/.installed-book
+	$(BIN)/python -m tools.book build/book
 
 # Rewrite the Colab/Kaggle/Binder badges and the Colab/Kaggle setup block of the chapter and
 # solutions notebooks (from pyproject.toml and tools/badges.py), then the text pairs.

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import ast
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 from . import badges, nbio
@@ -67,13 +65,11 @@ def apply_slides(nb) -> None:
 
 
 def slides(outdir: Path = nbio.ROOT / "build" / "slides", paths=None) -> list[Path]:
-    """Build a reveal.js deck per chapter notebook with ``jupyter nbconvert --to slides``."""
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    paths = [Path(p) for p in (paths or nbio.chapter_paths())]
-    subprocess.run([sys.executable, "-m", "nbconvert", "--to", "slides", "--output-dir", str(outdir),
-                    *map(str, paths)], check=True)
-    decks = [outdir / f"{p.stem}.slides.html" for p in paths]
+    """Build an offline reveal.js deck per chapter notebook (libraries in ``outdir/lib``; see
+    :mod:`tools.slides_offline`)."""
+    from . import slides_offline
+
+    decks = slides_offline.build([Path(p) for p in (paths or nbio.chapter_paths())], Path(outdir))
     for deck in decks:
         print(deck)
     return decks
@@ -81,7 +77,6 @@ def slides(outdir: Path = nbio.ROOT / "build" / "slides", paths=None) -> list[Pa
 
 def deck_html(nb) -> str:
     """One deck as HTML, in memory (what ``slides`` writes for this notebook)."""
-    from nbconvert import SlidesExporter
+    from . import slides_offline
 
-    html, _ = SlidesExporter().from_notebook_node(nb)
-    return html
+    return slides_offline.deck_html(nb)
