@@ -13,6 +13,9 @@ import torch
 from ddpm_lessons.metrics import FeatureSpace, feature_statistics, frechet_distance, kid
 from ddpm_lessons.stats import mean_se
 
+# torchmetrics warns that its KID keeps every feature in memory: that is what is asked of it here
+pytestmark = pytest.mark.filterwarnings("ignore:Metric `Kernel Inception Distance` will save")
+
 
 def gen(seed):
     return torch.Generator().manual_seed(seed)
