@@ -1,17 +1,9 @@
 """ddpm-lessons: the helper package of the chapter *Limitations of ancestral sampling*.
 
 The notebooks need one import, ``import ddpm_lessons as dl``; everything they use is here.
-The code is layered (lower layers never import higher ones; ``tests/test_project.py`` checks it):
-
-* Base — ``device``, ``checks``, ``tables`` (a plain table value that every layer may return);
-* Math — ``schedule`` (noise schedule, timestep spacings), ``samplers`` (one loop, many
-  coefficient tables), ``sampling`` (the samplers by name and ``dl.sample``, their front door), ``mixture`` (2D data with an exact noise predictor), ``interpolation``
-  (lerp/slerp), ``stats`` (estimates with standard errors, "clearly different", power-law fits);
-* Models — ``models`` (networks, NFE counter), ``data`` (the digits), ``pretrained`` (safe loading);
-* Measure — ``metrics``, ``analysis``, ``costs``;
-* Show — ``plots``, ``widgets``;
-* Teaching on top — ``exercises`` (the notebooks' checkers). The build tools (badges, pairs,
-  stored outputs, the teaching build, slides) live outside the package, in ``tools/``.
+The code is layered: Base ← Math ← Models ← Measure ← Show ← Teach, and a module imports only
+its own layer or lower ones. Which module sits in which layer is one table, ``LAYERS`` in
+``ddpm_lessons/layers.py`` (the README shows it; ``tests/test_layers.py`` holds the code to it).
 """
 from .device import default_device, device_name, env_flag, fast_mode, pick, seed
 from .interpolation import lerp, slerp

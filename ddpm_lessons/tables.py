@@ -17,11 +17,24 @@ class Table:
     """A list of rows with headers; shows as a Markdown table in Jupyter, as text in ``print``."""
 
     def __init__(self, headers, rows, floatfmt=".3g", caption=None):
-        self.headers = list(headers)
-        self.rows = [list(r) for r in rows]
-        for r in self.rows:
-            if len(r) != len(self.headers):
-                raise ValueError(f"each row must have {len(self.headers)} cells, got {len(r)}: {r}")
+        # a string would pass as a sequence of one-letter cells: refuse it where a list is meant
+        if isinstance(headers, str) or not hasattr(headers, "__iter__"):
+            raise TypeError(f"headers must be a list of column names, got {headers!r}")
+        self.headers = [str(h) for h in headers]
+        if not self.headers:
+            raise ValueError("headers must name at least one column, got none")
+        if isinstance(rows, str) or not hasattr(rows, "__iter__"):
+            raise TypeError(f"rows must be a list of rows (lists of cells), got {rows!r}")
+        self.rows = []
+        for r in rows:
+            if isinstance(r, str) or not hasattr(r, "__iter__"):
+                raise TypeError(f"each row must be a list of {len(self.headers)} cells, got {r!r}")
+            row = list(r)
+            if len(row) != len(self.headers):
+                raise ValueError(f"each row must have {len(self.headers)} cells, got {len(row)}: {row}")
+            self.rows.append(row)
+        if caption is not None and not isinstance(caption, str):
+            raise TypeError(f"caption must be a string or None, got {caption!r}")
         self.floatfmt = floatfmt
         self.caption = caption
 

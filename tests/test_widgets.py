@@ -42,8 +42,32 @@ def _px(widget) -> int:
     return int(width[:-2])
 
 
-def test_no_frontend_under_pytest():
-    assert widgets.widgets_available() is False  # test mode / no kernel: conservative
+class _Shell:
+    """A stand-in for IPython's shell: ``kernel`` is set in a Jupyter kernel, absent in a terminal."""
+
+    def __init__(self, kernel):
+        if kernel:
+            self.kernel = object()
+
+
+@pytest.mark.parametrize("shell, fast, static, live", [
+    (_Shell(kernel=True), "0", "0", True),     # a Jupyter kernel at reader size: live widgets
+    (_Shell(kernel=True), "1", "0", False),    # test mode (nbval): static figures
+    (_Shell(kernel=True), "0", "1", False),    # DDPM_LESSONS_STATIC=1 (the book, slides): static
+    (_Shell(kernel=False), "0", "0", False),   # terminal IPython: no frontend to draw widgets
+    (None, "0", "0", False),                   # plain Python
+])
+def test_widgets_are_live_only_in_a_kernel_outside_test_and_static_mode(monkeypatch, shell, fast, static, live):
+    IPython = pytest.importorskip("IPython")
+    pytest.importorskip("ipywidgets")
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+    monkeypatch.setenv("DDPM_LESSONS_FAST", fast)
+    monkeypatch.setenv("DDPM_LESSONS_STATIC", static)
+    assert widgets.widgets_available() is live
+    if live:  # and static=None (auto) follows it: the live app, a widget box (the static fallback: the next test)
+        app = widgets.interpolation_app(ZeroEps(), NoiseSchedule.linear(T=20), (1, 4, 4), steps=2,
+                                        ancestral_steps=2, alpha_points=2)
+        assert isinstance(app, pytest.importorskip("ipywidgets").VBox)
 
 
 def test_interpolation_static_fallback_is_a_figure():
@@ -117,8 +141,9 @@ def test_interpolation_alpha_move_is_a_lookup_not_a_sampler_call(interp):
     # the frame shown is the DDIM decode of x(0.3) on this seed's slerp, as interpolation_frames gives it
     grid = torch.linspace(0, 1, widgets.ALPHA_POINTS)
     rows = widgets.interpolation_frames(HalfX(), schedule, (1, 4, 4), grid, 2, path="slerp", steps=5)
-    shown = app.state.batches[(2, "slerp")]["data"][0][3]
-    assert torch.allclose(torch.as_tensor(shown), torch.as_tensor(widgets._display(list(rows.values())[0][3])))
+    shown = torch.as_tensor(app.state.batches[(2, "slerp")]["data"][0][3])
+    decoded = list(rows.values())[0][3]  # (1, 4, 4) in the model's [−1, 1] scale
+    assert torch.allclose(shown, ((decoded[0] + 1) / 2).clamp(0, 1))  # shown as grey levels in [0, 1]
     # going back is a cache hit: same bytes, nothing rendered
     app.controls["alpha"].value = 0.5
     assert app.image.value == first_png and app.state.lookups == 1 and app.state.renders == 2
