@@ -182,9 +182,9 @@ class DegradationResult:
 
     def table(self, caption=None) -> Table:
         """All rows with their quality numbers and the floor (for the analyzer's report)."""
-        keys = ("energy_distance", "log_likelihood") if self.kind == "2d" else ("fd", "confident")
+        keys = ("energy_distance", "log_likelihood") if self.kind == "2d" else ("fd", "kid", "confident")
         heads = {"energy_distance": "energy distance", "log_likelihood": "log-lik", "fd": "FD (features)",
-                 "confident": "confident"}
+                 "kid": "KID (features)", "confident": "confident"}
         rows = [[r.label, r.steps, r.spacing, *[r.quality.get(q, "–") for q in keys], 1e3 * r.seconds_per_sample]
                 for r in self.rows]
         rows.append(["real data (floor: mean ± sd)", "–", "–", *[self.floor.quality.get(q, "–") for q in keys], "–"])
@@ -253,7 +253,7 @@ class AncestralSamplingAnalyzer:
         2D: ``energy_distance`` (mean ± se over 5 disjoint groups, each against its own fresh true
         set drawn from ``seed``, so two sample sets scored with one seed meet the same true sets)
         and its true-vs-true floor; ``log_likelihood`` (mean ± se) and that of real data. Images:
-        ``fd`` in classifier features (bootstrap se) and its real-vs-real floor, the ``confident``
+        ``fd`` and ``kid`` in classifier features (bootstrap se), FD's real-vs-real floor, the ``confident``
         fraction (binomial se) and that of real digits.
         """
         from . import metrics
@@ -275,7 +275,8 @@ class AncestralSamplingAnalyzer:
             real = self.floor_images[torch.randperm(len(self.floor_images), generator=g)[:n]]
             probs = metrics.classify(x, self.classifier)
             feats = space.features(x)
-            return ({"fd": space.fd(x, generator=g), "confident": metrics.confident_estimate(probs)},
+            return ({"fd": space.fd(x, generator=g), "kid": space.kid(x, generator=g),
+                     "confident": metrics.confident_estimate(probs)},
                     {"fd": space.floor(self.floor_images, n, generator=g),
                      "confident": metrics.confident_estimate(metrics.classify(real, self.classifier))},
                     {"features": feats, "fd_statistic": space.fd_of_features,

@@ -149,7 +149,8 @@ def image_rows(rows: dict, title="", col_labels=None, size=1.1):
     nrow = len(rows)
     ncol = max(len(r) for r in rows.values())
     fig, axes = plt.subplots(nrow, ncol, figsize=(size * ncol + 1.2, size * nrow + 0.6), squeeze=False)
-    for r, (label, imgs) in enumerate(rows.items()):
+    for r, (key, imgs) in enumerate(rows.items()):
+        label = key[1] if isinstance(key, tuple) else key  # (sampler name, label) keys as in curves
         for c in range(ncol):
             ax = axes[r, c]
             ax.set_xticks([])
@@ -205,13 +206,14 @@ def curves(x, ys: dict, xlabel: str, ylabel: str, title="", logx=False, logy=Fal
     return _finish(fig, title)
 
 
-def curves_panels(panels: dict, xlabel: str, ylabel: str, title="", hlines=None, logx=False, logy=False,
-                  size=(6.2, 4.3)):
+def curves_panels(panels: dict, xlabel, ylabel: str, title="", hlines=None, logx=False, logy=False,
+                  size=(4.6, 3.6)):
     """Side-by-side :func:`curves` panels sharing the y axis: ``panels`` maps a panel title to its
-    ``ys`` dict; ``hlines`` maps a panel title to that panel's reference levels."""
+    ``ys`` dict; ``xlabel`` is one label or one per panel title; ``hlines`` maps a panel title to
+    that panel's reference levels."""
     fig, axes = plt.subplots(1, len(panels), figsize=(size[0] * len(panels), size[1]), sharey=True, squeeze=False)
     for ax, (name, ys) in zip(axes[0], panels.items()):
-        curves(None, ys, xlabel=xlabel, ylabel=ylabel, logx=logx, logy=logy,
-               hlines=(hlines or {}).get(name), ax=ax)
+        curves(None, ys, xlabel=xlabel[name] if isinstance(xlabel, dict) else xlabel, ylabel=ylabel, logx=logx,
+               logy=logy, hlines=(hlines or {}).get(name), ax=ax)
         ax.set_title(name, fontsize=9)
     return _finish(fig, title)

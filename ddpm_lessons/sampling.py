@@ -48,10 +48,12 @@ SAMPLERS: dict[str, SamplerSpec] = {spec.name: spec for spec in (
                 {"variance": "beta_tilde"}, about="respaced DDPM with σ² = β̃, which is DDIM η = 1"),
     SamplerSpec("ddim", "DDIM η=0", "#2ca02c", ddim_table, takes_eta=True,
                 about="DDIM eq. 12; η = 0 deterministic (the label shows other η)"),
+    SamplerSpec("ddim_eta_half", "DDIM η=0.5", "#bcbd22", ddim_table, {"eta": 0.5},
+                about="DDIM with η = 0.5, half of η = 1's noise scale (a row of DDIM Table 1; notebook 05)"),
 )}
 
 #: Colours of things that are not samplers; never lent to anything else either.
-OTHER_COLORS = {"ddim_eta": "#bcbd22", "reference": "#7f7f7f"}
+OTHER_COLORS = {"reference": "#7f7f7f"}
 
 
 def label(name: str, eta: float | None = None) -> str:
@@ -66,7 +68,7 @@ def color(name: str, eta: float | None = None) -> str:
     """The chapter colour of a registered sampler (olive for DDIM with 0 < η < 1)."""
     spec = SAMPLERS[check_choice("sampler", name, tuple(SAMPLERS))]
     if spec.takes_eta and eta is not None and 0 < float(eta) < 1:
-        return OTHER_COLORS["ddim_eta"]
+        return SAMPLERS["ddim_eta_half"].color  # DDIM between η = 0 and 1
     if spec.takes_eta and eta is not None and float(eta) == 1:
         return SAMPLERS["ancestral_beta_tilde"].color
     return spec.color

@@ -73,5 +73,5 @@ def test_colour_and_label_follow_eta():
     from ddpm_lessons import sampling
 
     assert sampling.label("ddim") == "DDIM η=0" and sampling.label("ddim", 0.5) == "DDIM η=0.5"
-    assert sampling.color("ddim", 0.5) == sampling.OTHER_COLORS["ddim_eta"]
+    assert sampling.color("ddim", 0.5) == dl.SAMPLERS["ddim_eta_half"].color
     assert sampling.color("ddim", 1.0) == dl.SAMPLERS["ancestral_beta_tilde"].color
