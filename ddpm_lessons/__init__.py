@@ -10,7 +10,8 @@ The code is layered (lower layers never import higher ones; ``tests/test_project
 * Models — ``models`` (networks, NFE counter), ``data`` (the digits), ``pretrained`` (safe loading);
 * Measure — ``metrics``, ``analysis``, ``costs``;
 * Show — ``plots``, ``widgets``;
-* Teaching tools on top — ``exercises``, ``teaching``, ``notebook_tools``.
+* Teaching tools on top — ``exercises`` (a package: ``dl.exercises.nb01`` … ``nb06``, one module of
+  checkers per notebook, on a shared ``_core``), ``teaching``, ``notebook_tools``.
 """
 from .device import default_device, device_name, env_flag, fast_mode, pick, seed
 from .interpolation import lerp, slerp
@@ -47,7 +48,8 @@ from .data import load_mnist, make_grid, to_image  # noqa: E402
 from .models import CountingModel, DigitClassifier, MLPEps, UNet, count_parameters, ddpm_cifar10_unet, model_device  # noqa: E402
 from .pretrained import CheckpointError, Pretrained, load_pretrained  # noqa: E402
 from .tables import Table  # noqa: E402
+from . import exercises  # noqa: E402  (top layer: the checkers of the notebooks' exercises)
 
 __all__ += ["analysis", "costs", "metrics", "plots", "widgets", "load_mnist", "make_grid", "to_image", "CountingModel",
             "DigitClassifier", "MLPEps", "UNet", "count_parameters", "ddpm_cifar10_unet", "model_device",
-            "CheckpointError", "Pretrained", "load_pretrained", "Table"]
+            "CheckpointError", "Pretrained", "load_pretrained", "Table", "exercises"]

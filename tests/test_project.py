@@ -268,9 +268,13 @@ def test_lower_layers_never_import_higher_ones():
     pkg = ROOT / "ddpm_lessons"
     layer_of = {name: i for i, names in enumerate(LAYERS) for name in names}
     modules = {p.stem: p for p in pkg.glob("*.py")} | {"models": pkg / "models" / "__init__.py"}
+    modules |= {"exercises": pkg / "exercises" / "__init__.py"}
     assert set(modules) == set(layer_of), f"modules without a layer: {set(modules) ^ set(layer_of)}"
     for p in (pkg / "models").glob("*.py"):  # the models subpackage only uses checks and itself
         assert _package_imports(p) <= {"checks", "classifier", "mlp", "unet"}, p
+    own = {p.stem for p in (pkg / "exercises").glob("*.py")}
+    for p in (pkg / "exercises").glob("*.py"):  # the exercises subpackage (top layer) may use any module and itself
+        assert _package_imports(p) <= set(layer_of) | own, p
     wrong = [f"{name} (layer {layer_of[name]}) imports {dep} (layer {layer_of[dep]})"
              for name, path in modules.items() for dep in _package_imports(path)
              if dep in layer_of and layer_of[dep] > layer_of[name]]
