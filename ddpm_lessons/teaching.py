@@ -17,8 +17,8 @@ takeaways" box and its Exercises section. It is Markdown with one marker line pe
     <!-- code: student -->          a stub (student version only), in a ```python fence
     <!-- code: solution -->         the worked solution (solutions notebook only)
     <!-- markdown: solution -->     a worked derivation (solutions notebook only)
-    <!-- code: check -->            calls an ``ex.check_*`` checker; in the solutions notebook every
-                                    ``ex.check_*`` call is asserted (unless the cell says ``# no-assert``)
+    <!-- code: check -->            calls a ``dl.exercises.nbNN.check_*`` checker; in the solutions notebook
+                                    every such call is asserted (unless the cell says ``# no-assert``)
 
 ``build`` then
 
@@ -42,6 +42,7 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 from datetime import datetime
 from pathlib import Path
 
@@ -122,15 +123,15 @@ def exercise_kinds(cells) -> list[tuple[int, str]]:
 
 
 def _assert_checks(src: str) -> str:
-    """Solutions version of a check cell: every ``ex.check_*`` result is asserted."""
+    """Solutions version of a check cell: every ``dl.exercises.nbNN.check_*`` result is asserted."""
     if "# no-assert" in src:
         return src
     out = []
     for line in src.splitlines():
-        m = re.match(r"^(\s*)(\w+) = (ex\.check_\w+\(.*\))\s*$", line)
+        m = re.match(r"^(\s*)(\w+) = (dl\.exercises\.nb\d\d\.check_\w+\(.*\))\s*$", line)
         if m:
             out += [line, f'{m.group(1)}assert {m.group(2)}, "the worked solution must pass its checker"']
-        elif re.match(r"^\s*ex\.check_\w+\(", line):
+        elif re.match(r"^\s*dl\.exercises\.nb\d\d\.check_\w+\(", line):
             indent = line[: len(line) - len(line.lstrip())]
             out.append(f'{indent}assert {line.strip()}, "the worked solution must pass its checker"')
         else:
@@ -319,7 +320,7 @@ def solutions_notebook(chapter_nb, meta, cells, number: str, old=None):
              "    !git clone -q --depth 1 {REPO_URL} /content/ddpm-lessons\n"
              "    %pip install -q -e /content/ddpm-lessons\n"
              '    sys.path.insert(0, "/content/ddpm-lessons")\n\n'
-             "import ddpm_lessons as dl\n"
+             "import torch\nimport ddpm_lessons as dl\n"
              'print(f"device: {dl.device_name(dl.default_device())} | test mode: {dl.fast_mode()}")')
     nb = nbformat.v4.new_notebook()
     nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
@@ -452,7 +453,7 @@ def timings_markdown(paths=None, threshold: float = 2.0) -> str:
         lines.append("| cell | seconds | starts with |\n|---:|---:|---|")
         slow = [r for r in rows if r["seconds"] >= threshold]
         for r in slow:
-            text = r["first_line"][:70].replace("|", "\\|")
+            text = textwrap.shorten(r["first_line"], 70, placeholder=" …").replace("|", "\\|")  # whole words
             lines.append(f"| {r['index']} | {r['seconds']:.1f} | `{text}` |")
         if not slow:
             lines.append("| – | – | no cell took that long |")
