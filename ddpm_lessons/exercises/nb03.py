@@ -256,7 +256,7 @@ def check_eta_prediction(prediction, variances) -> bool:
     amplified = first[lowest] / lowest**2
     explain = ("measured share of η = 1's run-to-run variance — " + "; ".join(_sweep_line(n, s) for n, s in shares.items())
                + ". If the final variance were the sum of the injected ones it would follow η²: "
-               + ", ".join(f"{e**2:.2%}" for e in ETA_SWEEP if 0 < e < 1)
+               + ", ".join(f"{100 * e**2:g}%" for e in ETA_SWEEP if 0 < e < 1)
                + f". It does not: at η = {lowest:g} the runs keep {first[lowest]:.0%}, {amplified:.0f}× what η² gives "
                "(the chain amplifies small differences, as the fork experiment showed), and the growth saturates: "
                f"from η = 0.5 to η = 1 it changes only by a factor {1 / first[0.5]:.2f}, because runs that have become "
