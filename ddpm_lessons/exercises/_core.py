@@ -161,13 +161,17 @@ def table_row(table, i: int = 0) -> list[float]:
 def compare_coefficients(where: str, got, want, catalogues, names) -> bool:
     """Print one line per wrong coefficient (its value, the expected one, the matching hint); True if all right."""
     right = [n for n, g, w in zip(names, got, want) if close(g, w)]
-    all_ok = True
+    all_ok, told = True, set()
     for name, g, w, cat in zip(names, got, want, catalogues):
         if close(g, w):
             continue
         all_ok = False
         lead = f"your {', '.join(right)} {'is' if len(right) == 1 else 'are'} right, " if right else ""
-        print(f"{NO} {where}: {lead}" + mismatch(name, g, w, match(g, cat)))
+        hint = match(g, cat)
+        if hint is not None and hint in told:  # one mistake behind several coefficients: say it once
+            hint = "the same slip"
+        told.add(hint)
+        print(f"{NO} {where}: {lead}" + mismatch(name, g, w, hint))
     return all_ok
 
 

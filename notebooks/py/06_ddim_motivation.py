@@ -474,5 +474,7 @@ if ok:  # sample x_t ~ q(x_t | x_0), then x_(t-1) ~ q_sigma(x_(t-1) | x_t, x_0),
         eps = (x_t - ab.sqrt() * x0) / (1 - ab).sqrt()
         z = torch.randn(x0.shape, generator=g, dtype=torch.float64)
         x_prev = ab_prev.sqrt() * x0 + (1 - ab_prev - sigma**2).clamp(min=0).sqrt() * eps + sigma * z
-        print(f"σ = {sigma:.4f}: Var(x_(t−1) | x_0) = {x_prev.var(0).mean().item():.4f} (Monte Carlo, n = {n}), "
+        var = x_prev.var(0).mean().item()
+        se = var * (2 / (n * x0.shape[1])) ** 0.5  # standard error of a Gaussian sample variance
+        print(f"σ = {sigma:.4f}: Var(x_(t−1) | x_0) = {var:.4f} ± {se:.4f} (Monte Carlo, n = {n}), "
               f"1 − ᾱ_(t−1) = {(1 - ab_prev).item():.4f}; your formula: {float(noise_variance(ab, ab_prev, torch.tensor(sigma))):.4f}")
