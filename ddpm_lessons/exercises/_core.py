@@ -175,7 +175,23 @@ def compare_coefficients(where: str, got, want, catalogues, names) -> bool:
     return all_ok
 
 
-def not_linear(where: str, form: str) -> bool:
-    print(f"{NO} {where}: every coefficient is right on unit inputs, but not on random ones: the step must "
-          f"be {form}, element by element (no sums over the batch, no clipping, no noise of its own).")
+def step_is_right(where: str, probed, want, catalogues, names, form: str) -> bool:
+    """A probed step (``probe``'s result) against the reference coefficients, then its linearity."""
+    coeffs, linear = probed
+    if not compare_coefficients(where, coeffs, want, catalogues, names):
+        return False
+    if not linear:
+        print(f"{NO} {where}: every coefficient is right on unit inputs, but not on random ones: the step must "
+              f"be {form}, element by element (no sums over the batch, no clipping, no noise of its own).")
+        return False
+    return True
+
+
+def value_is_right(name: str, value, want, catalogue, accepted: str, fallback: str, rel=1e-3) -> bool:
+    """One number against the reference: print ``accepted`` or the mismatch with its hint."""
+    v = float(value)
+    if close(v, want, rel=rel):
+        print(f"{OK} {accepted}")
+        return True
+    print(f"{NO} " + mismatch(name, v, want, match(v, catalogue, rel=rel), fallback))
     return False

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 from ..samplers import ancestral_table
-from ._core import NO, OK, call, checker, close, compare_coefficients, is_missing, match, mismatch, \
-    not_linear, not_predicted, probe, schedule, table_row
+from ._core import NO, OK, call, checker, close, is_missing, match, mismatch, not_predicted, probe, schedule, \
+    step_is_right, table_row
 
 __all__ = ["check_two_step_variance", "check_ancestral_step", "check_call_count"]
 
@@ -53,7 +53,7 @@ def check_ancestral_step(fn) -> bool:
     s = schedule()
     table = ancestral_table(s)
     for t in ANCESTRAL_PROBE_T:
-        coeffs, linear = probe(lambda x, e, z: call(fn, x, e, t, z, s), 3)
+        probed = probe(lambda x, e, z: call(fn, x, e, t, z, s), 3)
         want = table_row(table, s.T - 1 - t)
         a, b, ab = (float(v) for v in (s.alphas_64[t], s.betas_64[t], s.alpha_bar_64[t]))
         ab_prev, bt = float(s.alpha_bar_prev_64[t]), float(s.beta_tilde_64[t])
@@ -78,11 +78,9 @@ def check_ancestral_step(fn) -> bool:
             "you used the cumulative 1 − ᾱ_t: the step adds only one step's worth of noise, √β_t": math.sqrt(1 - ab),
             "that noise level is √(1 − ᾱ_{t−1}), a jump from x₀; one step adds √β_t": math.sqrt(max(1 - ab_prev, 0.0)),
         }
-        if not compare_coefficients(f"at t = {t}", coeffs, want, [cx, ce, cz],
-                                    ["coefficient of x_t", "coefficient of ε", "σ_t (coefficient of z)"]):
+        if not step_is_right(f"at t = {t}", probed, want, [cx, ce, cz],
+                             ["coefficient of x_t", "coefficient of ε", "σ_t (coefficient of z)"], "c_x·x_t + c_ε·ε + σ_t·z"):
             return False
-        if not linear:
-            return not_linear(f"at t = {t}", "c_x·x_t + c_ε·ε + σ_t·z")
     print(f"{OK} correct: x_(t−1) = (x_t − β_t/√(1−ᾱ_t)·ε)/√α_t + √β_t·z at t = "
           + ", ".join(map(str, sorted(ANCESTRAL_PROBE_T, reverse=True))) + ".")
     return True

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 from ..samplers import ancestral_table
-from ._core import NO, OK, call, checker, close, compare_coefficients, is_missing, match, mismatch, \
-    not_linear, not_predicted, probe, schedule, table_row
+from ._core import NO, OK, call, checker, close, is_missing, match, mismatch, not_predicted, probe, schedule, \
+    step_is_right, table_row
 
 __all__ = ["check_time_prediction", "check_flops_claim", "check_jump_step"]
 
@@ -74,7 +74,7 @@ def check_jump_step(fn) -> bool:
     """
     s = schedule()
     for t, tp in JUMPS:
-        coeffs, linear = probe(lambda x, e, z: call(fn, x, e, t, tp, z, s), 3)
+        probed = probe(lambda x, e, z: call(fn, x, e, t, tp, z, s), 3)
         want = table_row(ancestral_table(s, [t, tp]), 0)
         ab, abp = float(s.alpha_bar_64[t]), float(s.alpha_bar_64[tp])
         a_new = ab / abp
@@ -89,11 +89,9 @@ def check_jump_step(fn) -> bool:
               "with the full ᾱ_t": -b_new / (math.sqrt(1 - a_new) * math.sqrt(a_new)),
               "the whole bracket is divided by √α_jump, the ε term included": -b_new / math.sqrt(1 - ab)}
         cz = {naive: math.sqrt(b1), "σ is the standard deviation √β_jump, not the variance": b_new}
-        if not compare_coefficients(f"t = {t} → {tp}", coeffs, want, [cx, ce, cz],
-                                    ["coefficient of x_t", "coefficient of ε", "σ (coefficient of z)"]):
+        if not step_is_right(f"t = {t} → {tp}", probed, want, [cx, ce, cz],
+                             ["coefficient of x_t", "coefficient of ε", "σ (coefficient of z)"], "c_x·x_t + c_ε·ε + σ·z"):
             return False
-        if not linear:
-            return not_linear(f"t = {t} → {tp}", "c_x·x_t + c_ε·ε + σ·z")
     print(f"{OK} correct: the jump uses α = ᾱ_t/ᾱ_(t_prev), β = 1 − α (the respaced schedule), so one call "
           "removes the noise of the whole jump.")
     return True

@@ -7,7 +7,7 @@ import math
 import torch
 
 from ..samplers import ancestral_table, run_chain
-from ._core import NO, OK, call, checker, close, is_missing, match, mismatch, not_predicted, schedule
+from ._core import NO, OK, call, checker, is_missing, not_predicted, schedule, value_is_right
 
 __all__ = ["check_first_step_gap", "fork_setup", "check_fork_experiment", "ETA_SWEEP", "ETA_OPTIONS",
            "check_eta_prediction"]
@@ -29,13 +29,10 @@ def check_first_step_gap(value) -> bool:
            "the network terms are identical for both runs (same x_T, same ε_θ(x_T, T)) and cancel: "
            "only σ_T(z_a − z_b) is left": 2 * b + 1.0,
            "that is √2·σ_T, the standard deviation of the gap; the exercise asks for its variance": math.sqrt(2 * b)}
-    v = float(value)
-    if close(v, want, rel=1e-3):
-        print(f"{OK} 2β_T = {want:.4f}: the runs share x_T and ε_θ(x_T, T), so after one step they differ by "
-              "σ_T(z_a − z_b) only. That is small — the runs will separate through the *following* steps.")
-        return True
-    print(f"{NO} " + mismatch("variance", v, want, match(v, cat, rel=1e-3), "Write both x_(T−1) and subtract."))
-    return False
+    return value_is_right("variance", value, want, cat,
+                          f"2β_T = {want:.4f}: the runs share x_T and ε_θ(x_T, T), so after one step they differ by "
+                          "σ_T(z_a − z_b) only. That is small — the runs will separate through the *following* steps.",
+                          "Write both x_(T−1) and subtract.")
 
 
 # --------------------------------------------------------------------------- the fork experiment

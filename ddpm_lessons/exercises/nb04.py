@@ -6,7 +6,7 @@ import math
 import torch
 
 from ..interpolation import lerp, slerp
-from ._core import NO, OK, call, checker, close, is_missing, match, mismatch, not_predicted
+from ._core import NO, OK, call, checker, is_missing, not_predicted, value_is_right
 
 __all__ = ["check_lerp_midpoint", "check_slerp", "check_shell_prediction"]
 
@@ -24,13 +24,10 @@ def check_lerp_midpoint(value, theta_deg: float = 60.0) -> bool:
            "that is the *squared* norm ratio (1 + cos θ)/2; take the square root": (1 + math.cos(th)) / 2,
            "that is cos θ; ‖(a + b)/2‖² = ‖a‖²(2 + 2cos θ)/4, so the ratio is √((1 + cos θ)/2) = cos(θ/2)": math.cos(th),
            "check your half-angle: the ratio is cos(θ/2), not sin(θ/2)": math.sin(th / 2)}
-    v = float(value)
-    if close(v, want, rel=1e-3):
-        print(f"{OK} cos(θ/2) = {want:.4f} at θ = {theta_deg:g}°. At θ = 90° it is 1/√2; independent Gaussian "
-              "noises in high dimension are almost exactly orthogonal, hence the 0.71 of the notebook.")
-        return True
-    print(f"{NO} " + mismatch("ratio", v, want, match(v, cat, rel=1e-3), "Expand ‖(a + b)/2‖² with ‖a‖ = ‖b‖."))
-    return False
+    return value_is_right("ratio", value, want, cat,
+                          f"cos(θ/2) = {want:.4f} at θ = {theta_deg:g}°. At θ = 90° it is 1/√2; independent Gaussian "
+                          "noises in high dimension are almost exactly orthogonal, hence the 0.71 of the notebook.",
+                          "Expand ‖(a + b)/2‖² with ‖a‖ = ‖b‖.")
 
 
 def _endpoints():

@@ -7,8 +7,8 @@ import math
 import torch
 
 from ..samplers import ddim_inversion_table, ddim_table
-from ._core import NO, OK, call, checker, close, compare_coefficients, is_missing, match, mismatch, \
-    not_linear, not_predicted, probe, schedule
+from ._core import NO, OK, call, checker, close, is_missing, match, mismatch, not_predicted, probe, schedule, \
+    step_is_right
 
 __all__ = ["check_ddim_inversion_step", "check_eta_one_prediction", "check_inversion_prediction",
            "check_marginal_variance"]
@@ -27,7 +27,7 @@ def check_ddim_inversion_step(fn) -> bool:
     """
     s = schedule()
     for t, tn in INVERSION_STEPS:
-        coeffs, linear = probe(lambda x, e: call(fn, x, e, t, tn, s), 2)
+        probed = probe(lambda x, e: call(fn, x, e, t, tn, s), 2)
         kept = torch.tensor([tn, t] if t >= 0 else [tn])  # descending, as every sampler takes them
         tab = ddim_inversion_table(s, kept)
         want = [tab.c_x[-1], tab.c_eps[-1]]  # the row that arrives at t_next
@@ -44,10 +44,9 @@ def check_ddim_inversion_step(fn) -> bool:
                   math.sqrt(1 - a_n) - math.sqrt(a_n * (1 - a) / a),
               "t and t_next swapped roles: x̂₀ comes from the level you leave (t), the noise is put back at the "
               "level you reach (t_next)": math.sqrt(1 - ab) - math.sqrt(ab * (1 - abn) / abn)}
-        if not compare_coefficients(f"t = {t} → {tn}", coeffs, want, [cx, ce], ["coefficient of x", "coefficient of ε"]):
+        if not step_is_right(f"t = {t} → {tn}", probed, want, [cx, ce], ["coefficient of x", "coefficient of ε"],
+                             "c_x·x + c_ε·ε"):
             return False
-        if not linear:
-            return not_linear(f"t = {t} → {tn}", "c_x·x + c_ε·ε")
     print(f"{OK} correct from x₀ (t = −1) up to t = 999: x_next = √ᾱ_next·x̂₀ + √(1−ᾱ_next)·ε, the η = 0 step "
           "with the two levels exchanged.")
     return True
