@@ -33,7 +33,8 @@ from .device import model_device  # noqa: E402
 from .models import DigitClassifier, MLPEps, UNet, count_parameters, ddpm_cifar10_unet  # noqa: E402
 from .pretrained import CheckpointError, Pretrained, load_pretrained  # noqa: E402
 from .tables import Table  # noqa: E402
+from . import exercises  # noqa: E402  (top layer: the checkers of the notebooks' exercises)
 
 __all__ += ["analysis", "costs", "metrics", "plots", "widgets", "load_mnist", "make_grid", "to_image", "CountingModel",
             "DigitClassifier", "MLPEps", "UNet", "count_parameters", "ddpm_cifar10_unet", "model_device",
-            "CheckpointError", "Pretrained", "load_pretrained", "Table"]
+            "CheckpointError", "Pretrained", "load_pretrained", "Table", "exercises"]

@@ -37,7 +37,10 @@ def test_source_has_takeaways_and_three_to_five_mixed_exercises(name):
     assert order == ["## Key takeaways", "## Exercises"], "takeaways come before the exercises"
     stubs = [s for k, r, s in cells if k == "code" and r == "student"]
     assert any("your_turn(" in s for s in stubs)
-    assert any("ex.check_" in s for k, r, s in cells if r == "check")
+    number = SOURCES[name][1]["notebook"][:2]
+    assert any(f"dl.exercises.nb{number}.check_" in s for k, r, s in cells if r == "check")
+    assert not any(re.search(r"^\s*(import|from) ", s, re.M) for k, r, s in cells if k == "code"), \
+        "exercise cells use the notebook's own imports (dl, torch): no second import block"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
@@ -101,10 +104,10 @@ def test_build_touches_only_its_own_cells_and_is_idempotent():
 
 
 def test_solutions_assert_their_checkers():
-    src = "x = 1\nok = ex.check_a(f)\nif ok:\n    ex.check_b(g)"
+    src = "x = 1\nok = dl.exercises.nb03.check_a(f)\nif ok:\n    dl.exercises.nb03.check_b(g)"
     out = teaching._assert_checks(src)
-    assert "assert ok," in out and "    assert ex.check_b(g)," in out
-    assert teaching._assert_checks("# no-assert\nex.check_a(f)") == "# no-assert\nex.check_a(f)"
+    assert "assert ok," in out and "    assert dl.exercises.nb03.check_b(g)," in out
+    assert teaching._assert_checks("# no-assert\ndl.exercises.nb01.check_a(f)") == "# no-assert\ndl.exercises.nb01.check_a(f)"
 
 
 @pytest.mark.parametrize("name", sorted(SOURCES))
@@ -112,13 +115,17 @@ def test_student_version_runs_with_every_stub_unfilled(name, monkeypatch):
     """The exercise cells of the chapter notebook run top to bottom with the stubs untouched."""
     monkeypatch.setenv("MPLBACKEND", "Agg")
     _, _, cells = SOURCES[name]
-    namespace, out = {}, io.StringIO()
+    import torch
+
+    import ddpm_lessons
+
+    namespace, out = {"torch": torch, "dl": ddpm_lessons}, io.StringIO()  # what the notebook's setup cell imports
     with contextlib.redirect_stdout(out):
         for kind, role, src in cells:
             if kind == "code" and role in ("both", "student", "check"):
                 exec(compile(src, f"<{name} exercise cell>", "exec"), namespace)  # noqa: S102
     text = out.getvalue()
-    n_checks = sum(1 for k, r, s in cells if r == "check" and "ex.check_" in s)
+    n_checks = sum(1 for k, r, s in cells if r == "check" and "dl.exercises.nb" in s)
     assert text.count("not attempted yet") == n_checks, text
     assert "❌" not in text and "✅" not in text, text
 
@@ -144,9 +151,37 @@ def test_cell_timings_come_from_the_stored_execution_metadata():
     assert "| cell | seconds |" in timings.timings_markdown([CHAPTERS[0]])
 
 
+def test_timing_table_cuts_long_first_lines_between_words(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    line = "fork_levels = (999, 600, 500, 400, 300, 200, 100, 50) # fork at each of the following noise levels"
+    cell = nbformat.v4.new_code_cell(line)
+    cell.metadata["execution"] = {"iopub.execute_input": "2026-01-01T00:00:00.000000Z",
+                                  "shell.execute_reply": "2026-01-01T00:00:05.000000Z"}
+    nb.cells = [nbformat.v4.new_markdown_cell("# t"), cell]
+    path = tmp_path / "00_x.ipynb"
+    nbformat.write(nb, str(path))
+    shown = re.search(r"`(.*)`", teaching.timings_markdown([path])).group(1)
+    assert shown.endswith(" …") and len(shown) <= 70
+    assert line.startswith(shown.removesuffix(" …")) and line[len(shown) - 2] == " "  # cut at a space
+
+
 def test_instructor_guide_covers_every_notebook():
     guide = timings.INSTRUCTOR_GUIDE.read_text()
     for path in CHAPTERS:
         assert f"## {path.name[:2]} ·" in guide, path.name
     assert timings.TIMINGS_START in guide and timings.TIMINGS_END in guide
     assert "GPU" in guide
+
+
+def test_timing_table_cuts_long_first_lines_between_words(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    line = "fork_levels = (999, 600, 500, 400, 300, 200, 100, 50) # fork at each of the following noise levels"
+    cell = nbformat.v4.new_code_cell(line)
+    cell.metadata["execution"] = {"iopub.execute_input": "2026-01-01T00:00:00.000000Z",
+                                  "shell.execute_reply": "2026-01-01T00:00:05.000000Z"}
+    nb.cells = [nbformat.v4.new_markdown_cell("# t"), cell]
+    path = tmp_path / "00_x.ipynb"
+    nbformat.write(nb, str(path))
+    shown = re.search(r"`(.*)`", timings.timings_markdown([path])).group(1)
+    assert shown.endswith(" …") and len(shown) <= 70
+    assert line.startswith(shown.removesuffix(" …")) and line[len(shown) - 2] == " "  # cut at a space

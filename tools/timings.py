@@ -3,6 +3,7 @@ execution stores, and the timing tables of the instructor guide (``python -m too
 """
 from __future__ import annotations
 
+import textwrap
 from datetime import datetime
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def timings_markdown(paths=None, threshold: float = 2.0) -> str:
         lines.append("| cell | seconds | starts with |\n|---:|---:|---|")
         slow = [r for r in rows if r["seconds"] >= threshold]
         for r in slow:
-            text = r["first_line"][:70].replace("|", "\\|")
+            text = textwrap.shorten(r["first_line"], width=70, placeholder=" …").replace("|", "\\|")
             lines.append(f"| {r['index']} | {r['seconds']:.1f} | `{text}` |")
         if not slow:
             lines.append("| – | – | no cell took that long |")

@@ -337,6 +337,7 @@ dl.Table(["model", "parameters", "steps T", "network calls per run", "samples pe
 assert toy_calls == mnist_calls == 1000, "one call per step, T = 1000 calls for every sample"
 assert counted.samples == toy_calls * n_2d, "each call evaluates the whole batch once"
 
+
 # %% [markdown] slideshow={"slide_type": "-"}
 # A one-pass generator (a GAN or a VAE decoder) makes **one** call per sample. Notebook 02 measures what the factor of 1000 means in seconds and FLOPs on your machine, and why the obvious shortcut — just visiting fewer timesteps — does not work.
 #
@@ -356,14 +357,6 @@ assert counted.samples == toy_calls * n_2d, "each call evaluates the whole batch
 #
 # Four short exercises, a few minutes each. Code exercises have a stub cell that raises `YourTurn` until you replace the `your_turn(...)` line, and a check cell that runs your code on fixed inputs and says what is off. Worked solutions: [`solutions/01_recap_solutions.ipynb`](solutions/01_recap_solutions.ipynb).
 
-# %% slideshow={"slide_type": "skip"} tags=["exercises"]
-import math
-import torch
-import ddpm_lessons as dl
-from ddpm_lessons import exercises as ex
-from ddpm_lessons.exercises import your_turn
-
-
 # %% [markdown] slideshow={"slide_type": "subslide"} tags=["exercises"]
 # ### Exercise 1 · derive — two forward steps make one Gaussian
 #
@@ -372,11 +365,11 @@ from ddpm_lessons.exercises import your_turn
 # %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-stub"]
 def two_step_variance(beta_1, beta_2):
     """Var(x_2 | x_0) per coordinate after two forward steps."""
-    your_turn("two_step_variance")
+    dl.exercises.your_turn("two_step_variance")
 
 
 # %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-check"]
-ex.check_two_step_variance(two_step_variance)
+dl.exercises.nb01.check_two_step_variance(two_step_variance)
 
 
 # %% [markdown] slideshow={"slide_type": "subslide"} tags=["exercises"]
@@ -388,11 +381,11 @@ ex.check_two_step_variance(two_step_variance)
 # %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-stub"]
 def ancestral_step(x_t, eps, t, z, schedule):
     """x_{t-1} from x_t, the predicted noise eps and fresh noise z (sigma_t^2 = beta_t)."""
-    your_turn("ancestral_step")
+    dl.exercises.your_turn("ancestral_step")
 
 
 # %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-check"]
-ex.check_ancestral_step(ancestral_step)
+dl.exercises.nb01.check_ancestral_step(ancestral_step)
 
 # %% [markdown] slideshow={"slide_type": "subslide"} tags=["exercises"]
 # ### Exercise 3 · predict, then run — how many network calls?
@@ -410,7 +403,7 @@ counted = dl.CountingModel(mixture.eps_model(schedule))  # any model will do: th
 x_T = torch.randn(64, 2, generator=dl.seed(0))
 dl.ancestral_sample(counted, schedule, x_T, generator=dl.seed(1), progress=False)
 print(f"calls: {counted.calls}, rows evaluated: {counted.samples}")
-ex.check_call_count(predicted_calls, predicted_rows, counted.calls, counted.samples)
+dl.exercises.nb01.check_call_count(predicted_calls, predicted_rows, counted.calls, counted.samples)
 
 # %% [markdown] slideshow={"slide_type": "subslide"} tags=["exercises"]
 # ### Exercise 4 · interpret a measurement — whose fault is the gap?

@@ -351,13 +351,6 @@ assert dl.clearly_less(corr[2], corr[100]) and corr[100].value > 0.8, "the bigge
 #
 # Four exercises. Code exercises have a stub that raises `YourTurn` until you replace the `your_turn(...)` line, and a check cell that says what is off. Worked solutions: [`solutions/02_cost_solutions.ipynb`](solutions/02_cost_solutions.ipynb).
 
-# %% slideshow={"slide_type": "skip"} tags=["exercises"]
-import math
-import torch
-import ddpm_lessons as dl
-from ddpm_lessons import exercises as ex
-from ddpm_lessons.exercises import your_turn
-
 # %% [markdown] slideshow={"slide_type": "subslide"} tags=["exercises"]
 # ### Exercise 1 · predict, then run — a chain's time from one step
 #
@@ -377,7 +370,7 @@ predicted_s = None  # your prediction for the 100-step chain, in seconds
 steps = 100
 chain = lambda: dl.respaced_ancestral_sample(mnist.model, mnist.schedule, x, steps=steps, progress=False)
 measured_s = dl.costs.time_call(chain, repeats=1, warmup=0)
-ex.check_time_prediction(predicted_s, measured_s, seconds_per_step, steps)
+dl.exercises.nb02.check_time_prediction(predicted_s, measured_s, seconds_per_step, steps)
 
 # %% [markdown] slideshow={"slide_type": "subslide"} tags=["exercises"]
 # ### Exercise 2 · interpret a measurement — "10¹⁵ FLOPs per image"
@@ -394,7 +387,7 @@ flops_per_image = None  # FLOPs of one 1000-step image
 ratio_to_claim = None   # how many times larger 1e15 is than your number
 
 # %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-check"]
-ex.check_flops_claim(flops_per_image, ratio_to_claim, flops_per_call, steps=1000)
+dl.exercises.nb02.check_flops_claim(flops_per_image, ratio_to_claim, flops_per_call, steps=1000)
 
 
 # %% [markdown] slideshow={"slide_type": "subslide"} tags=["exercises"]
@@ -405,11 +398,11 @@ ex.check_flops_claim(flops_per_image, ratio_to_claim, flops_per_call, steps=1000
 # %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-stub"]
 def jump_step(x_t, eps, t, t_prev, z, schedule):
     """One step from timestep t to t_prev < t (both 0-based), sigma^2 = beta of the jump."""
-    your_turn("jump_step")
+    dl.exercises.your_turn("jump_step")
 
 
 # %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-check"]
-ok = ex.check_jump_step(jump_step)
+ok = dl.exercises.nb02.check_jump_step(jump_step)
 if ok:  # your jump as a 10-call sampler, next to naive striding with the same calls
     schedule = dl.NoiseSchedule.linear()
     mixture = dl.GaussianMixture.preset("swiss_roll")

@@ -286,14 +286,7 @@ assert dl.clearly_less(0, fork[last]["mse"]), "late forks (which agree on the di
 # %% [markdown] slideshow={"slide_type": "slide"} tags=["exercises"]
 # ## Exercises
 #
-# Four exercises; all run on the 2D swiss roll with its exact noise predictor, so each takes seconds. Worked solutions: [`solutions/03_stochasticity_solutions.ipynb`](solutions/03_stochasticity_solutions.ipynb).
-
-# %% slideshow={"slide_type": "skip"} tags=["exercises"]
-import math
-import torch
-import ddpm_lessons as dl
-from ddpm_lessons import exercises as ex
-from ddpm_lessons.exercises import your_turn
+# Four exercises; they run on the 2D swiss roll with its exact noise predictor (Exercise 3 also on the digits), so each takes seconds. Worked solutions: [`solutions/03_stochasticity_solutions.ipynb`](solutions/03_stochasticity_solutions.ipynb).
 
 # %% [markdown] slideshow={"slide_type": "subslide"} tags=["exercises"]
 # ### Exercise 1 · derive — two runs after one step
@@ -304,7 +297,7 @@ from ddpm_lessons.exercises import your_turn
 gap_variance = None  # Var per coordinate of x_{T-1}^(a) - x_{T-1}^(b)
 
 # %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-check"]
-ex.check_first_step_gap(gap_variance)
+dl.exercises.nb03.check_first_step_gap(gap_variance)
 
 
 # %% [markdown] slideshow={"slide_type": "subslide"} tags=["exercises"]
@@ -319,11 +312,11 @@ def fork_finals(model, table, x_T, k, M, generator):
     Returns the M final samples, shape (M, D). `table[:k]` and `table[k:]` are tables, and
     dl.run_chain(model, x, table, generator=generator, progress=False) runs one from state x.
     """
-    your_turn("fork_finals")
+    dl.exercises.your_turn("fork_finals")
 
 
 # %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-check"]
-ex.check_fork_experiment(fork_finals)
+dl.exercises.nb03.check_fork_experiment(fork_finals)
 
 # %% [markdown] slideshow={"slide_type": "-"} tags=["exercises"]
 # Read the printed curve: by which fork point has half of the spread gone? What does that say about *when* the chain decides where a sample ends up, and about what $x_T$ decides?
@@ -331,21 +324,33 @@ ex.check_fork_experiment(fork_finals)
 # %% [markdown] slideshow={"slide_type": "subslide"} tags=["exercises"]
 # ### Exercise 3 · predict, then run — a little noise, or none?
 #
-# DDIM's η scales the noise of every step: η = 0 draws none, η = 1 is the stochastic chain. Start 200 runs from one $x_T$ and compare the variance of their final samples at η = 0, 0.5 and 1. Before running, predict the η = 0.5 result: **A** — zero, like η = 0; **B** — about a quarter of η = 1's (each step's noise variance scales with η²); **C** — most of η = 1's.
+# DDIM's η scales the noise of every step: η = 0 draws none, η = 1 is the stochastic chain, and each step's noise *variance* scales with η². Start many runs from one $x_T$ and measure the variance of their final samples for η = 0, 0.05, 0.1, 0.2, 0.5 and 1, on the swiss roll (exact model, 25 steps) and on the digits (the shipped MNIST model, 10 steps). Before running, predict the run-to-run variance at η = 0.1 and at η = 0.5 as a share of η = 1's: **A** — about 1 % and 25 % (the injected variances add up, ∝ η²); **B** — about 10 % and 50 % (∝ η); **C** — about 10 % and 90 % (like η at first, then nearly all of η = 1's).
 
 # %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-stub"]
 my_prediction = None  # "A", "B" or "C"
 
+
 # %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-check"]
+def run_variance(model, schedule, shape, runs, eta, steps, starts=1):
+    """Per-coordinate variance of `runs` DDIM finals from one x_T, averaged over `starts` x_T."""
+    total = 0.0
+    for s in range(starts):
+        x_T = torch.randn(1, *shape, generator=dl.seed(10 + s)).repeat(runs, *[1] * len(shape))
+        finals = dl.ddim_sample(model, schedule, x_T, steps=steps, eta=eta, generator=dl.seed(20 + s),
+                                progress=False)
+        total += finals.double().var(0).mean().item()
+    return total / starts
+
 schedule = dl.NoiseSchedule.linear()
 exact = dl.GaussianMixture.preset("swiss_roll").eps_model(schedule)
-x_T = torch.randn(1, 2, generator=dl.seed(1)).repeat(200, 1)  # one x_T, 200 runs
-variances = {}
-for eta in (0.0, 0.5, 1.0):
-    finals = dl.ddim_sample(exact, schedule, x_T, steps=25, eta=eta, generator=dl.seed(2),
-                            progress=False)
-    variances[eta] = finals.var(0).mean().item()
-ex.check_eta_prediction(my_prediction, variances)
+digits = dl.load_pretrained("mnist", "cpu")
+variances = {"swiss roll": {}, "digits": {}}
+for eta in dl.exercises.nb03.ETA_SWEEP:
+    variances["swiss roll"][eta] = run_variance(exact, schedule, (2,), 200, eta, steps=25,
+                                                starts=dl.pick(reader=4, fast=2))
+    variances["digits"][eta] = run_variance(digits.model, digits.schedule, digits.sample_shape,
+                                            dl.pick(reader=16, fast=8), eta, steps=10)
+dl.exercises.nb03.check_eta_prediction(my_prediction, variances)
 
 # %% [markdown] slideshow={"slide_type": "subslide"} tags=["exercises"]
 # ### Exercise 4 · interpret a measurement — why fixing $x_T$ fixes so little

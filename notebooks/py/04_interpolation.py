@@ -280,13 +280,6 @@ dl.widgets.interpolation_app(model, schedule, shape, seed=3, num_frames=FRAMES, 
 #
 # Four exercises. Worked solutions: [`solutions/04_interpolation_solutions.ipynb`](solutions/04_interpolation_solutions.ipynb).
 
-# %% slideshow={"slide_type": "skip"} tags=["exercises"]
-import math
-import torch
-import ddpm_lessons as dl
-from ddpm_lessons import exercises as ex
-from ddpm_lessons.exercises import your_turn
-
 # %% [markdown] slideshow={"slide_type": "subslide"} tags=["exercises"]
 # ### Exercise 1 · derive — what lerp and slerp do to the norm
 #
@@ -296,7 +289,7 @@ from ddpm_lessons.exercises import your_turn
 lerp_midpoint_ratio = None  # ||(a + b) / 2|| / r for equal norms r and an angle of 60 degrees
 
 # %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-check"]
-ex.check_lerp_midpoint(lerp_midpoint_ratio, theta_deg=60)
+dl.exercises.nb04.check_lerp_midpoint(lerp_midpoint_ratio, theta_deg=60)
 
 
 # %% [markdown] slideshow={"slide_type": "subslide"} tags=["exercises"]
@@ -307,11 +300,11 @@ ex.check_lerp_midpoint(lerp_midpoint_ratio, theta_deg=60)
 # %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-stub"]
 def my_slerp(a, b, w):
     """Spherical interpolation between tensors a and b at weight w (one angle for the whole tensor)."""
-    your_turn("my_slerp")
+    dl.exercises.your_turn("my_slerp")
 
 
 # %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-check"]
-ex.check_slerp(my_slerp)
+dl.exercises.nb04.check_slerp(my_slerp)
 
 # %% [markdown] slideshow={"slide_type": "subslide"} tags=["exercises"]
 # ### Exercise 3 · predict, then run — does 1/√2 hold for every pair?
@@ -329,7 +322,7 @@ for d in (2, 256):
     ratio = ((a + b) / 2).norm(dim=1) / (a.norm(dim=1) * b.norm(dim=1)).sqrt()
     spread[d] = ratio.std().item()
     print(f"d = {d:3d}: ratio mean {ratio.mean():.3f}, std over pairs {ratio.std():.3f}")
-ex.check_shell_prediction(my_prediction, spread)
+dl.exercises.nb04.check_shell_prediction(my_prediction, spread)
 
 # %% [markdown] slideshow={"slide_type": "subslide"} tags=["exercises"]
 # ### Exercise 4 · interpret a measurement — why slerp cannot rescue ancestral frames

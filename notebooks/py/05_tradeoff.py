@@ -406,12 +406,13 @@ dl.Table(HEAD_2D, rows_t, caption=f"Trained 2D MLP, N = {N_TOY}.").folded(
              caption=f"MNIST 16×16 UNet, x̂₀ clipped; N = {N_MNIST}, FD in {FEATURE_DIMS or 128} feature dimensions; "
                      f"time on {dl.device_name(device)}."))
 
+
 # %% [markdown] slideshow={"slide_type": "slide"} tags=["exercises"]
 # ## Key takeaways
 #
 # > - **Naive striding fails because its coefficients are wrong,** not because fewer steps are worse: with 100 network calls it is still clearly worse than respaced ancestral sampling or DDIM with 10 (swiss-roll log-likelihood), and it is by far the worst on MNIST at every step count.
 # > - **Read every number with its error bar and beside its floor.** Energy distance and FD are squared distances with a positive floor at finite $N$; a difference under 3 combined standard errors is not a finding.
-# > - **Which timesteps you keep matters at few steps.** DDIM Table 1's σ̂ row (respaced σ² = β) used *leading* spacing; *trailing* spacing clearly helps σ̂ at 10 steps, while DDIM η = 0 hardly depends on it.
+# > - **Which timesteps you keep matters at few steps.** *Trailing* spacing clearly helps σ̂ (respaced σ² = β) at 10 steps, while DDIM η = 0 hardly depends on it; DDIM's tables used quadratic spacing for CIFAR-10 and linear (= leading) for the other data sets (App. D.2).
 # > - **Log-likelihood alone misleads:** σ² = β̃ and DDIM η = 0 score *above* real data (too concentrated); energy distance at this $N$ cannot detect that.
 # > - **DDIM is first order** (error $O(h)$), so squared distances grow like $h^2$: on the exact model its energy-distance exponent has 2 inside its 95 % interval; naive striding saturates instead.
 
@@ -419,15 +420,6 @@ dl.Table(HEAD_2D, rows_t, caption=f"Trained 2D MLP, N = {N_TOY}.").folded(
 # ## Exercises
 #
 # Three exercises. Worked solutions: [`solutions/05_tradeoff_solutions.ipynb`](solutions/05_tradeoff_solutions.ipynb).
-
-# %% slideshow={"slide_type": "skip"} tags=["exercises"]
-import math
-import numpy as np
-import torch
-import ddpm_lessons as dl
-from ddpm_lessons import exercises as ex
-from ddpm_lessons.exercises import your_turn
-
 
 # %% [markdown] slideshow={"slide_type": "subslide"} tags=["exercises"]
 # ### Exercise 1 · derive — the respaced β
@@ -437,26 +429,26 @@ from ddpm_lessons.exercises import your_turn
 # %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-stub"]
 def respaced_betas(alpha_bar, timesteps):
     """The betas of the chain that keeps only `timesteps` (descending), ascending in time."""
-    your_turn("respaced_betas")
+    dl.exercises.your_turn("respaced_betas")
 
 
 # %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-check"]
-ex.check_respaced_betas(respaced_betas)
+dl.exercises.nb05.check_respaced_betas(respaced_betas)
 
 
 # %% [markdown] slideshow={"slide_type": "subslide"} tags=["exercises"]
 # ### Exercise 2 · code it yourself — leading spacing, and what spacing does at 10 steps
 #
-# The package keeps, by default, **trailing** timesteps (starting at $T-1$: 999, 899, …, 99 for 10 steps). DDIM's own code keeps **leading** timesteps $k\lfloor T/S\rfloor$ for $k=S-1,\dots,0$. Write `leading_timesteps(T, steps)` (descending). If it passes, the cell samples the exact swiss roll with 10-step DDIM (η = 0) under both spacings and prints their energy distance beside the real-vs-real floor. Before running: which do you expect to be better, and by a margin that matters next to the floor?
+# The package keeps, by default, **trailing** timesteps (starting at $T-1$: 999, 899, …, 99 for 10 steps). DDIM's code (with its default `skip_type="uniform"`) keeps **leading** timesteps $k\lfloor T/S\rfloor$ for $k=S-1,\dots,0$. Write `leading_timesteps(T, steps)` (descending). If it passes, the cell samples the exact swiss roll with 10-step DDIM (η = 0) under both spacings and prints their energy distance beside the real-vs-real floor. Before running: which do you expect to be better, and by a margin that matters next to the floor?
 
 # %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-stub"]
 def leading_timesteps(T, steps):
     """DDIM's 'leading' spacing: k * (T // steps) for k = steps-1, ..., 0 (descending)."""
-    your_turn("leading_timesteps")
+    dl.exercises.your_turn("leading_timesteps")
 
 
 # %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-check"]
-ok = ex.check_leading_timesteps(leading_timesteps)
+ok = dl.exercises.nb05.check_leading_timesteps(leading_timesteps)
 if ok:
     schedule = dl.NoiseSchedule.linear()
     mixture = dl.GaussianMixture.preset("swiss_roll")
@@ -471,7 +463,7 @@ if ok:
 # %% [markdown] slideshow={"slide_type": "subslide"} tags=["exercises"]
 # ### Exercise 3 · interpret a measurement — an exponent
 #
-# We ran DDIM η = 0 on the exact swiss roll from the same 400 noises with 100, 50, 20 and 10 steps, and measured each sample's squared distance to the 1000-step DDIM sample from the same noise (a deterministic sampler: no noise floor). The skip is $h=1000/\text{steps}$. Fit the exponent $p$ of $\text{median squared error}\propto h^p$ (the slope on log–log axes; `np.polyfit` of the logs does it). Then explain: (i) why a first-order method should give $p\approx 2$ for a *squared* error, and (ii) why the *mean* squared error grows only with $p\approx 1$.
+# We ran DDIM η = 0 on the exact swiss roll from the same 400 noises with 100, 50, 20 and 10 steps, and measured each sample's squared distance to the 1000-step DDIM sample from the same noise (a deterministic sampler: no noise floor). The skip is $h=1000/\text{steps}$. Fit the exponent $p$ of $\text{median squared error}\propto h^p$ (the least-squares slope of the logs; `dl.stats.fit_line(x, y)` returns it first). Then explain: (i) why a first-order method should give $p\approx 2$ for a *squared* error, and (ii) why the *mean* squared error grows only with $p\approx 1$.
 
 # %% slideshow={"slide_type": "skip"} tags=["exercises"]
 skips = [10, 20, 50, 100]  # h = 1000 / steps for 100, 50, 20, 10 steps
@@ -483,4 +475,4 @@ share_far = [0.010, 0.025, 0.105, 0.573]  # share of samples with squared error 
 exponent = None  # slope of log(median_sq_error) against log(skips)
 
 # %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-check"]
-ex.check_exponent(exponent, skips, median_sq_error)
+dl.exercises.nb05.check_exponent(exponent, skips, median_sq_error)

@@ -15,7 +15,7 @@
 # <!-- /badges -->
 #
 # <!-- prereq -->
-# **Prerequisites** notebooks 01–05 (ancestral step, respacing, the limitations measured); notebook 05's spacings · **Time to read** ~25 min · **Time to run** ~50 s (laptop CPU) · **Exercises** 4, ~24 min
+# **Prerequisites** notebooks 01–05 (ancestral step, respacing, the limitations measured); notebook 05's spacings · **Time to read** ~25 min · **Time to run** ~50 s (laptop CPU) · **Exercises** 5, ~30 min
 # <!-- /prereq -->
 
 # %% slideshow={"slide_type": "skip"}
@@ -380,15 +380,9 @@ summary
 # %% [markdown] slideshow={"slide_type": "slide"} tags=["exercises"]
 # ## Exercises
 #
-# Four exercises on the exact swiss roll, each a few seconds. Worked solutions: [`solutions/06_ddim_motivation_solutions.ipynb`](solutions/06_ddim_motivation_solutions.ipynb).
+# Five exercises on the exact swiss roll, each a few seconds. Worked solutions: [`solutions/06_ddim_motivation_solutions.ipynb`](solutions/06_ddim_motivation_solutions.ipynb).
 
 # %% slideshow={"slide_type": "skip"} tags=["exercises"]
-import math
-import torch
-import ddpm_lessons as dl
-from ddpm_lessons import exercises as ex
-from ddpm_lessons.exercises import your_turn
-
 schedule = dl.NoiseSchedule.linear()
 mixture = dl.GaussianMixture.preset("swiss_roll")
 exact = mixture.eps_model(schedule)
@@ -402,11 +396,11 @@ exact = mixture.eps_model(schedule)
 # %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-stub"]
 def ddim_inversion_step(x, eps, t, t_next, schedule):
     """One DDIM step (η = 0) up from level t (t = -1: clean data) to level t_next > t."""
-    your_turn("ddim_inversion_step")
+    dl.exercises.your_turn("ddim_inversion_step")
 
 
 # %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-check"]
-ok = ex.check_ddim_inversion_step(ddim_inversion_step)
+ok = dl.exercises.nb06.check_ddim_inversion_step(ddim_inversion_step)
 if ok:  # your step as a 25-step encoder, against the package's; then decode the codes
     ts = schedule.timesteps(25, "leading")               # 960, 920, ..., 0 (descending, as samplers take them)
     up = ts.flip(0).tolist()                              # 0, 40, ..., 960
@@ -438,26 +432,55 @@ for variance in ("beta", "beta_tilde"):
     ddpm = dl.respaced_ancestral_sample(exact, schedule, x_T, timesteps=ts, variance=variance,
                                         generator=dl.seed(4), progress=False)
     max_differences[variance] = (ddim_1 - ddpm).abs().max().item()
-ex.check_eta_one_prediction(my_prediction, max_differences)
+dl.exercises.nb06.check_eta_one_prediction(my_prediction, max_differences)
 
 # %% [markdown] slideshow={"slide_type": "subslide"} tags=["exercises"]
 # ### Exercise 3 · predict, then run — inversion at 10 and at 50 steps
 #
-# `ddim_invert` runs the η = 0 step upwards to encode data into an $x_T$, and `ddim_sample` decodes it. With DDIM's own protocol (leading spacing), which round trip returns the data more exactly, 10 steps or 50, and by roughly what factor? Predict, then run it on 200 points of the swiss roll.
+# `ddim_invert` runs the η = 0 step upwards to encode data into an $x_T$, and `ddim_sample` decodes it. With leading spacing (the default of DDIM's code), which round trip returns the data more exactly, 10 steps or 50, and by roughly what factor? Predict, then run it on 200 points of the swiss roll; the cell also runs 100 and 500 steps (at reader size) to see the finer-step limit.
 
 # %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-stub"]
 my_prediction = None  # "10" or "50" (and, in a comment, your guess of the factor)
 
 # %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-check"]
 x0 = mixture.sample(200, dl.seed(5))
-errors = {}
-for steps in (10, 50):
+errors = {}  # per-point squared round-trip error, for each number of steps
+for steps in dl.pick(reader=(10, 50, 100, 500), fast=(10, 50)):
     x_T_code = dl.ddim_invert(exact, schedule, x0, steps=steps, spacing="leading", progress=False)
     back = dl.ddim_sample(exact, schedule, x_T_code, steps=steps, spacing="leading", progress=False)
-    errors[steps] = ((back - x0) ** 2).mean().item()
-ex.check_inversion_prediction(my_prediction, errors)
+    errors[steps] = ((back - x0) ** 2).mean(1)
+dl.exercises.nb06.check_inversion_prediction(my_prediction, errors)
+
 
 # %% [markdown] slideshow={"slide_type": "subslide"} tags=["exercises"]
 # ### Exercise 4 · derive — η = 1 is the posterior variance
 #
 # Show that at η = 1 DDIM's $\sigma^2$ equals $\tilde\beta$ of the respaced jump, i.e. $\frac{1-\bar\alpha_{\text{prev}}}{1-\bar\alpha_t}\,\beta$ with $\beta=1-\bar\alpha_t/\bar\alpha_{\text{prev}}$; and that the coefficient of $\varepsilon$ then equals the one of the β̃ ancestral step. Which DDIM Table 1 row is η = 1, and which is the σ² = β sampler?
+
+# %% [markdown] slideshow={"slide_type": "subslide"} tags=["exercises"]
+# ### Exercise 5 · derive — DDIM's q_σ keeps DDPM's marginals
+#
+# DDIM (§3.1, eq. 7) replaces DDPM's forward chain by a non-Markov process whose reverse conditionals are $q_\sigma(x_{t-1}\mid x_t,x_0)=\mathcal N\big(\sqrt{\bar\alpha_{t-1}}\,x_0+\sqrt{1-\bar\alpha_{t-1}-\sigma^2}\,\tfrac{x_t-\sqrt{\bar\alpha_t}\,x_0}{\sqrt{1-\bar\alpha_t}},\ \sigma^2 I\big)$ for any $0\le\sigma^2\le 1-\bar\alpha_{t-1}$. Suppose $x_t$ has DDPM's marginal $q(x_t\mid x_0)$, so that $\varepsilon=(x_t-\sqrt{\bar\alpha_t}\,x_0)/\sqrt{1-\bar\alpha_t}\sim\mathcal N(0,I)$; a draw is then $x_{t-1}=\sqrt{\bar\alpha_{t-1}}\,x_0+\sqrt{1-\bar\alpha_{t-1}-\sigma^2}\,\varepsilon+\sigma z$ with $z\sim\mathcal N(0,I)$ independent of $\varepsilon$. Derive the variance, per coordinate and given $x_0$, of the noise part $\sqrt{1-\bar\alpha_{t-1}-\sigma^2}\,\varepsilon+\sigma z$, and code it as `noise_variance(alpha_bar_t, alpha_bar_prev, sigma)` (0-dimensional float64 tensors). What does the result say about $x_{t-1}$ given $x_0$, and why may DDIM therefore use DDPM's trained network for every σ? The checker tries η = 1's σ and random σ in range at four jumps; if it passes, the cell samples $q_\sigma$ itself and measures the variance.
+
+# %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-stub"]
+def noise_variance(alpha_bar_t, alpha_bar_prev, sigma):
+    """Var(sqrt(1 - alpha_bar_prev - sigma^2) * eps + sigma * z) per coordinate, eps and z independent N(0, 1)."""
+    dl.exercises.your_turn("noise_variance")
+
+
+# %% slideshow={"slide_type": "skip"} tags=["exercises", "exercise-check"]
+ok = dl.exercises.nb06.check_marginal_variance(noise_variance)
+if ok:  # sample x_t ~ q(x_t | x_0), then x_(t-1) ~ q_sigma(x_(t-1) | x_t, x_0), for three sigma
+    t, t_prev, n = 500, 480, 100_000
+    ab, ab_prev = schedule.alpha_bar_64[t], schedule.alpha_bar_64[t_prev]
+    x0 = mixture.sample(1, dl.seed(7)).double().repeat(n, 1)  # one fixed x_0
+    g = dl.seed(8)
+    for sigma in (0.0, dl.ddim_table(schedule, [t, t_prev], eta=1.0).sigma[0], (1 - ab_prev).sqrt().item()):
+        x_t = schedule.q_sample(x0, torch.full((n,), t), torch.randn(x0.shape, generator=g, dtype=torch.float64))
+        eps = (x_t - ab.sqrt() * x0) / (1 - ab).sqrt()
+        z = torch.randn(x0.shape, generator=g, dtype=torch.float64)
+        x_prev = ab_prev.sqrt() * x0 + (1 - ab_prev - sigma**2).clamp(min=0).sqrt() * eps + sigma * z
+        var = x_prev.var(0).mean().item()
+        se = var * (2 / (n * x0.shape[1])) ** 0.5  # standard error of a Gaussian sample variance
+        print(f"σ = {sigma:.4f}: Var(x_(t−1) | x_0) = {var:.4f} ± {se:.4f} (Monte Carlo, n = {n}), "
+              f"1 − ᾱ_(t−1) = {(1 - ab_prev).item():.4f}; your formula: {float(noise_variance(ab, ab_prev, torch.tensor(sigma))):.4f}")
