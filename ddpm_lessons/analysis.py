@@ -33,7 +33,7 @@ from . import sampling
 from .checks import check_choice, check_int
 from .device import model_device, seed as seed_generator
 from .schedule import SPACINGS
-from .stats import Estimate, clearly_different, fit_power_law, mean_se, paired_difference
+from .stats import Estimate, clearly_different, fit_power_law, fit_power_law_over_seeds, mean_se, paired_difference
 from .tables import Table
 
 def _randn(shape, seed, device):
@@ -145,13 +145,34 @@ class DegradationResult:
     def exponent(self, sampler: str, key: str | None = None, baseline=None, k: float = 3.0, spacing: str | None = None):
         """Fit excess ∝ skip^p over this sampler's reduced-step rows (skip > 1).
 
-        Only rows whose excess is clearly above the noise (> ``k`` combined standard errors) enter;
-        fewer than 3 such points → "not measurable". Returns a
-        :class:`~ddpm_lessons.stats.PowerLaw` (exponent with a 95 % interval).
+        Only rows whose mean excess is clearly above the noise (> ``k`` combined standard errors)
+        enter; fewer than 3 such points → "not measurable". For the energy distance and the
+        log-likelihood the fit is done **once per seed** — each of the 5 disjoint groups of
+        starting noises — and the exponent is the mean of the per-seed slopes, with the
+        between-seed spread inside its 95 % interval (:func:`~ddpm_lessons.stats.fit_power_law_over_seeds`);
+        for FD (no groups) it is one fit to the values. Returns a :class:`~ddpm_lessons.stats.PowerLaw`.
         """
+        key = key or self.quality_key()
         skips, excess = self.excess(sampler, key, baseline, spacing)
-        kept = [(s, e.value) for s, e in zip(skips, excess) if s > 1 and e.value > k * e.se]
-        return fit_power_law([s for s, _ in kept], [v for _, v in kept])
+        rs = [r for r in self.rows if r.sampler == sampler and self._matches(r, spacing)]
+        kept = [i for i, (s, e) in enumerate(zip(skips, excess)) if s > 1 and e.value > k * e.se]
+        xs = [skips[i] for i in kept]
+        if key not in ("energy_distance", "log_likelihood") or len(kept) < 3:
+            return fit_power_law(xs, [excess[i].value for i in kept])
+        fl = (self.floor.quality[key] if baseline is None else baseline).mean_of_draws().value
+        sign = -1.0 if key == "log_likelihood" else 1.0
+        per_seed = [self._groups(rs[i], key) for i in kept]  # (points, seeds)
+        ys = [[sign * (g[seed] - fl) for g in per_seed] for seed in range(len(per_seed[0]))]
+        return fit_power_law_over_seeds(xs, ys)
+
+    @staticmethod
+    def _groups(row, key, groups: int = 5):
+        """The metric of each of the row's disjoint groups of starting noises (its seeds)."""
+        if key == "energy_distance":
+            return list(row.paired["ed_groups"])
+        lp = row.paired["log_likelihood"]
+        m = len(lp) // groups
+        return [float(lp[j * m:(j + 1) * m].mean()) for j in range(groups)]
 
     def difference(self, a: tuple, b: tuple, key: str | None = None, reps: int = 200, seed: int = 0) -> Estimate:
         """Paired estimate of quality(a) − quality(b) for rows a, b = (sampler, steps[, spacing]).

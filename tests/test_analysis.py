@@ -116,3 +116,19 @@ def test_report_prints_all_three_sections(setup, capsys):
         assert word in text
     assert out["reproducibility"]["ancestral"]["variance"] > 0
     assert out["reproducibility"]["ddim"]["variance"] == 0
+
+
+def test_exponent_is_fitted_once_per_seed_for_the_energy_distance(degradation):
+    """The exponent is the mean of per-group slopes: refit by hand from the stored groups."""
+    from ddpm_lessons.stats import fit_power_law
+    import numpy as np
+
+    fit = degradation.exponent("naive")
+    assert fit.measurable and "seeds" in fit.reason
+    skips, excess = degradation.excess("naive")
+    rows = [r for r in degradation.rows if r.sampler == "naive"]
+    floor = degradation.floor["energy_distance"].mean_of_draws().value
+    kept = [i for i, (s, e) in enumerate(zip(skips, excess)) if s > 1 and e.value > 3 * e.se]
+    slopes = [fit_power_law([skips[i] for i in kept], [rows[i].paired["ed_groups"][g] - floor for i in kept]).exponent
+              for g in range(5)]
+    assert fit.exponent == pytest.approx(np.nanmean(slopes))
