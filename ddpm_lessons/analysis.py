@@ -464,3 +464,31 @@ def path_norms(dim: int, alphas, num_pairs: int = 64, seed: int = 0) -> dict:
         v = torch.stack(v)
         out[k], out[f"{k}_std"] = v.mean(0), v.std(0)
     return out
+
+
+def x0_predictions(bundle, name: str, x_T, *, steps: int, spacing: str = "trailing", generator=None) -> dict:
+    """The predicted clean sample x̂₀ at every step of one run of sampler ``name`` with a shipped
+    model (``bundle.sample``, so its own ``clip_x0`` applies): ``{"t": [timesteps], "x0": (steps, *x_T.shape),
+    "final": the samples}``, all on the CPU. Used in notebook 06 (when a chain decides its digit)."""
+    seen_t, seen = [], []
+
+    def keep(i, t, x, x0):
+        seen_t.append(t)
+        seen.append(x0.detach().cpu())
+
+    final = bundle.sample(name, x_T, steps=steps, spacing=spacing, generator=generator, callback=keep)
+    return {"t": seen_t, "x0": torch.stack(seen), "final": final.detach().cpu()}
+
+
+def label_agreement(x0s: torch.Tensor, final: torch.Tensor, classifier) -> list:
+    """Per step: the fraction of samples whose x̂₀ the classifier gives the label of the final sample,
+    as :class:`~ddpm_lessons.stats.Estimate` s (binomial se). Used in notebook 06."""
+    from . import metrics
+
+    end = metrics.classify(final, classifier).argmax(1)
+    out = []
+    for x0 in x0s:
+        agree = (metrics.classify(x0, classifier).argmax(1) == end).double()
+        p, n = float(agree.mean()), len(agree)
+        out.append(Estimate(p, math.sqrt(max(p * (1 - p), 1e-12) / n), n, "binomial se"))
+    return out

@@ -162,7 +162,13 @@ def ddim_table(schedule: NoiseSchedule, timesteps, *, eta=0.0) -> StepTable:
     sigma = base[:, None] * eta[None, :] if per_sample else eta * base
     ab_prev_b = ab_prev[:, None] if per_sample else ab_prev
     ab_b = ab[:, None] if per_sample else ab
-    c_eps = (1 - ab_prev_b - sigma**2).clamp(min=0).sqrt() - (ab_prev_b * (1 - ab_b) / ab_b).sqrt()
+    room = 1 - ab_prev_b - sigma**2  # the variance left for the ε direction: must not go negative
+    if bool((room < -1e-12).any()):
+        bad = int((room < -1e-12).reshape(len(j), -1).any(1).nonzero()[0])
+        raise ValueError(f"eta is too large for this sub-sequence: at step {bad} (t = {int(r.timestep_map[j][bad])}) "
+                         f"σ² = {float(sigma.reshape(len(j), -1)[bad].max()) ** 2:.4g} exceeds 1 − ᾱ_prev = "
+                         f"{float(1 - ab_prev[bad]):.4g}; DDIM eq. 12 needs σ² ≤ 1 − ᾱ_prev (η ≤ 1 always works)")
+    c_eps = room.clamp(min=0).sqrt() - (ab_prev_b * (1 - ab_b) / ab_b).sqrt()
     c_x = (ab_prev / ab).sqrt()
     name = f"ddim[eta={eta:g}]" if not per_sample else f"ddim[eta=per-sample x{eta.numel()}]"
     return _table(name, r.timestep_map[j], ab, c_x, c_eps, sigma)
@@ -208,16 +214,18 @@ def _call_model(model, x, t, step):
     return eps
 
 
-def _noise(x, generator):
-    """Fresh N(0, I) noise like ``x``, drawn from ``generator`` on the generator's own device.
+def _noise_drawer(x, generator):
+    """A function drawing fresh N(0, I) noise like ``x`` from ``generator``, on the generator's device.
 
     A CPU generator driving a CUDA sampler draws on the CPU and copies (one copy per step): this
     makes a seed give the same noise on every device. A generator on x's device avoids the copy.
     ``generator=None`` uses torch's global generator (as ``torch.randn`` does).
     """
     gen_device = generator.device if generator is not None else x.device
-    z = torch.randn(x.shape, generator=generator, device=gen_device, dtype=x.dtype)
-    return z if gen_device == x.device else z.to(x.device, non_blocking=True)
+    shape, dtype, device = x.shape, x.dtype, x.device
+    if gen_device == device:
+        return lambda: torch.randn(shape, generator=generator, device=device, dtype=dtype)
+    return lambda: torch.randn(shape, generator=generator, device=gen_device, dtype=dtype).to(device, non_blocking=True)
 
 
 def _on_device(column, x):
@@ -288,13 +296,15 @@ def run_chain(model, x, table: StepTable, *, generator=None, clip_x0=None, progr
     with torch.inference_mode():
         c_x, c_eps, sigma = (_on_device(c, x) for c in (table.c_x, table.c_eps, table.sigma))
         x0_x, x0_eps = _on_device(table.x0_from_x, x), _on_device(table.x0_from_eps, x)
-        t_batches = table.t_model.to(x.device).view(n, 1).repeat(1, x.shape[0])
+        t_batches = list(table.t_model.to(x.device).view(n, 1).repeat(1, x.shape[0]).unbind(0))
         if bound is not None:  # with x̂₀ clipped, the update is linear in x and the clipped x̂₀
             a_x, a_x0 = _clipped_update(c_x, c_eps, x0_x, x0_eps)
+        draw = _noise_drawer(x, generator)
+        scalar_sigma = [isinstance(v, float) for v in sigma]
         trajectory = [x] if return_trajectory else None
         bar = tqdm(range(n), desc=table.name, leave=False) if progress else None
         for i in (bar if bar is not None else range(n)):
-            eps = _call_model(model, x, t_batches[i], i)
+            eps = model(x, t_batches[i]) if i else _call_model(model, x, t_batches[i], i)
             if bound is not None:
                 x0 = _lin(x, x0_x[i], eps, x0_eps[i]).clamp_(-bound, bound)  # DDPM eq. 15, then clipped
                 if callback is not None:
@@ -305,8 +315,8 @@ def run_chain(model, x, table: StepTable, *, generator=None, clip_x0=None, progr
                     callback(i, t_host[i], x, _lin(x, x0_x[i], eps, x0_eps[i]))
                 x_next = _lin(x, c_x[i], eps, c_eps[i])
             if noisy[i]:
-                z = _noise(x, generator)
-                x_next = x_next.add_(z, alpha=sigma[i]) if isinstance(sigma[i], float) else x_next.addcmul_(z, sigma[i])
+                z = draw()
+                x_next = x_next.add_(z, alpha=sigma[i]) if scalar_sigma[i] else x_next.addcmul_(z, sigma[i])
             x = x_next
             if return_trajectory:
                 trajectory.append(x)

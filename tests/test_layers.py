@@ -205,10 +205,8 @@ def test_same_layer_and_lower_layer_imports_are_allowed(package_copy):
 
 def test_a_module_in_no_layer_a_stale_name_and_a_doubly_placed_module_are_reported(package_copy):
     (package_copy / "newthing.py").write_text("x = 1\n")
-    (package_copy / "exercises.py").unlink()  # a Teach module becomes a subpackage: still "exercises"
-    (package_copy / "exercises").mkdir()
-    (package_copy / "exercises" / "__init__.py").write_text("from .core import your_turn\n")
-    (package_copy / "exercises" / "core.py").write_text("from ..plots import curves\nyour_turn = 1\n")
+    # a Teach subpackage's modules count as "exercises", so they may import Show
+    (package_copy / "exercises" / "extra.py").write_text("from ..plots import curves\nyour_turn = 1\n")
     layers = dict(LAYERS, Math=LAYERS["Math"] + ("gone", "checks"))
     problems = check_layers(package_copy, layers)
     assert problems == [
@@ -216,7 +214,7 @@ def test_a_module_in_no_layer_a_stale_name_and_a_doubly_placed_module_are_report
         "ddpm_lessons/newthing is in no layer: add it to one layer of LAYERS in ddpm_lessons/layers.py",
         "LAYERS names 'gone', which is not a module of ddpm_lessons/ (moved or renamed?): "
         "update ddpm_lessons/layers.py",
-    ]  # and the subpackage exercises/ (Teach) may import plots (Show)
+    ]  # and exercises/extra.py (Teach) may import plots (Show)
 
 
 def test_a_stale_import_in_a_script_is_reported(tmp_path):

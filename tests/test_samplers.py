@@ -295,3 +295,16 @@ def test_seed_gives_the_same_numbers():
     assert torch.equal(torch.randn(5, generator=dl.seed(3)), torch.randn(5, generator=dl.seed(3)))
     with pytest.raises(TypeError, match="seed"):
         dl.seed(1.5)
+
+
+def test_ddim_refuses_an_eta_whose_noise_exceeds_what_the_step_allows(schedule):
+    """DDIM eq. 12 needs σ² ≤ 1 − ᾱ_prev; η ≤ 1 always satisfies it, a large η does not (no silent clamp)."""
+    ts = schedule.timesteps(10)
+    t1 = dl.ddim_table(schedule, ts, eta=1.0)
+    ab_prev = schedule.respace(ts).alpha_bar_prev_64.flip(0)
+    assert all(s ** 2 <= 1 - float(a) + 1e-12 for s, a in zip(t1.sigma, ab_prev))
+    dl.ddim_table(schedule, ts, eta=1.05)  # still within the bound at these steps
+    with pytest.raises(ValueError, match=r"eta is too large.*σ² .* exceeds 1 − ᾱ_prev"):
+        dl.ddim_table(schedule, ts, eta=1.5)
+    with pytest.raises(ValueError, match="eta is too large"):
+        dl.ddim_table(schedule, ts, eta=[0.0, 3.0])
