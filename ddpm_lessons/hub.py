@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -232,7 +233,7 @@ class HubAttempt:
     def ready(self, what: str) -> bool:
         """True with weights; otherwise print one line saying that ``what`` is skipped, and why."""
         if self.bundle is None:
-            print(f"skipped ({what}): no weights: {self.reason}")
+            print(f"skipped: {what} needs the weights, which are not loaded (the reason is printed in section 1)")
         return self.bundle is not None
 
 
@@ -273,7 +274,7 @@ class Plan:
         """Network calls × images of every section (strips, repeated runs, round trips, slerp)."""
         full = T if self.ancestral_1000 else 0
         strips = full + 50 + 50 + 50 + 10          # ancestral, naive, respaced, DDIM 50, DDIM 10
-        repeats = full + 50                        # a second ancestral and a second DDIM run
+        repeats = 2 * (full or 50) + 2 * 50        # two ancestral runs (1000 or 50 steps), two DDIM 50
         trips = 2 * sum(self.inversion_steps)      # encode + decode
         slerp_ = self.frames * (50 + 50)           # DDIM 50 and respaced ancestral 50 per frame
         return self.n_images * (strips + repeats + trips) + slerp_
@@ -283,15 +284,14 @@ def plan(seconds_per_image_call: float, budget_s: float = 240.0, fast: bool = Fa
     """The largest sizes whose sampling fits ``budget_s`` at the measured seconds per image-call.
 
     Tries 8, 4, 2, 1 images with the 1000-step sampler, then 1 image without it; in test mode the
-    smallest plan. The 1000-step runs dominate (2000 of the ≈ 2600 calls per image).
+    smallest plan. The 1000-step runs dominate (3000 of the ≈ 3600 calls per image).
     """
     if fast:
         return Plan(1, False, 2, (5, 10))
-    for n, full, frames in ((8, True, 8), (4, True, 8), (2, True, 6), (1, True, 5), (1, False, 5)):
-        p = Plan(n, full, frames)
+    for p in (Plan(8, True, 8), Plan(4, True, 8), Plan(2, True, 6), Plan(1, True, 5), Plan(1, False, 5)):
         if p.image_calls() * seconds_per_image_call <= budget_s:
             return p
-    return Plan(1, False, 3)
+    return Plan(1, False, 2, (10, 50))  # the smallest plan, even where it exceeds the budget
 
 
 def noise(n: int, bundle: Pretrained, seed: int, device=None) -> torch.Tensor:
@@ -307,17 +307,28 @@ def _kw(bundle, seed=None):
     return dict(clip_x0=bundle.clip_x0, generator=g, progress=False)
 
 
-def sampler_strips(bundle: Pretrained, x_T: torch.Tensor, ancestral_1000: bool = True, seed: int = 1) -> dict:
-    """{label: images} of the five samplers from the same x_T (ancestral 1000 only if asked)."""
+def _timed(fn, device):
+    """(result, wall-clock seconds) of ``fn()``, CUDA-synchronised around it."""
+    sync = torch.cuda.synchronize if torch.device(device).type == "cuda" else (lambda: None)
+    sync()
+    start = time.perf_counter()
+    out = fn()
+    sync()
+    return out, time.perf_counter() - start
+
+
+def sampler_strips(bundle: Pretrained, x_T: torch.Tensor, ancestral_1000: bool = True, seed: int = 1):
+    """({label: images}, {label: seconds}) of the five samplers from the same x_T (ancestral 1000 only
+    if asked); the ancestral ones share the noise seed."""
     m, s = bundle.model, bundle.schedule
-    rows = {}
+    runs = {"naive stride, 50 steps": lambda: naive_strided_sample(m, s, x_T, s.T // 50, **_kw(bundle, seed)),
+            "respaced ancestral, 50": lambda: respaced_ancestral_sample(m, s, x_T, 50, **_kw(bundle, seed)),
+            "DDIM, 50 steps": lambda: ddim_sample(m, s, x_T, 50, **_kw(bundle)),
+            "DDIM, 10 steps": lambda: ddim_sample(m, s, x_T, 10, **_kw(bundle))}
     if ancestral_1000:
-        rows["ancestral, 1000 steps"] = ancestral_sample(m, s, x_T, **_kw(bundle, seed))
-    rows["naive stride, 50 steps"] = naive_strided_sample(m, s, x_T, s.T // 50, **_kw(bundle, seed))
-    rows["respaced ancestral, 50"] = respaced_ancestral_sample(m, s, x_T, 50, **_kw(bundle, seed))
-    rows["DDIM, 50 steps"] = ddim_sample(m, s, x_T, 50, **_kw(bundle))
-    rows["DDIM, 10 steps"] = ddim_sample(m, s, x_T, 10, **_kw(bundle))
-    return rows
+        runs = {"ancestral, 1000 steps": lambda: ancestral_sample(m, s, x_T, **_kw(bundle, seed)), **runs}
+    done = {k: _timed(fn, x_T.device) for k, fn in runs.items()}
+    return {k: v[0] for k, v in done.items()}, {k: v[1] for k, v in done.items()}
 
 
 def repeated_runs(bundle: Pretrained, x_T: torch.Tensor, ancestral_steps: int = 1000, seeds=(11, 12)) -> dict:
@@ -348,10 +359,9 @@ def round_trip(bundle: Pretrained, x_0: torch.Tensor, steps=(10, 50, 100)) -> tu
 
 def slerp_rows(bundle: Pretrained, a: torch.Tensor, b: torch.Tensor, frames: int, seed: int = 21) -> dict:
     """Frames along the slerp path from x_T = a to b, decoded by DDIM 50 and by respaced ancestral 50
-    (the same noise seed for every frame, so only the path's point changes between frames)."""
-    w = torch.linspace(0, 1, check_int("frames", frames, 2, 64)).tolist()
-    path = torch.stack([slerp(a, b, wi) for wi in w])
+    (each frame with its own noise seed, as separate samples are drawn)."""
+    path = slerp(a, b, torch.linspace(0, 1, check_int("frames", frames, 2, 64)))
     m, s = bundle.model, bundle.schedule
     ddim = ddim_sample(m, s, path, 50, **_kw(bundle))
-    anc = torch.cat([respaced_ancestral_sample(m, s, p[None], 50, **_kw(bundle, seed)) for p in path])
+    anc = torch.cat([respaced_ancestral_sample(m, s, p[None], 50, **_kw(bundle, seed + k)) for k, p in enumerate(path)])
     return {"DDIM η=0, 50 steps": ddim, "ancestral, 50 steps": anc}
