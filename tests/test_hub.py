@@ -143,6 +143,45 @@ def test_the_hub_repositorys_own_layout_and_bin_weights_load(saved, bundle, tmp_
         assert torch.allclose(loaded.model(x, t), bundle.model(x, t), rtol=1e-5, atol=1e-5)
 
 
+# The hub repository's files as published in 2022: its scheduler_config.json (diffusers 0.1.0) and the
+# UNet config keys of that era (copies of google/ddpm-cifar10-32 snapshots on the hub), and attention
+# weights under their pre-2023 names (query/key/value/proj_attn), which diffusers renames on loading.
+HUB_SCHEDULER_JSON = {"_class_name": "DDPMScheduler", "_diffusers_version": "0.1.0", "beta_end": 0.02,
+                      "beta_schedule": "linear", "beta_start": 0.0001, "clip_sample": True,
+                      "num_train_timesteps": 1000, "trained_betas": None, "variance_type": "fixed_large"}
+HUB_UNET_JSON = {"_class_name": "UNet2DModel", "_diffusers_version": "0.5.0.dev0", "act_fn": "silu",
+                 "attention_head_dim": None, "block_out_channels": [128, 256, 256, 256], "center_input_sample": False,
+                 "down_block_types": ["DownBlock2D", "AttnDownBlock2D", "DownBlock2D", "DownBlock2D"],
+                 "downsample_padding": 0, "flip_sin_to_cos": False, "freq_shift": 1, "in_channels": 3,
+                 "layers_per_block": 2, "mid_block_scale_factor": 1, "norm_eps": 1e-06, "norm_num_groups": 32,
+                 "out_channels": 3, "sample_size": 32, "time_embedding_type": "positional",
+                 "up_block_types": ["UpBlock2D", "UpBlock2D", "AttnUpBlock2D", "UpBlock2D"]}
+OLD_NAMES = {".to_q.": ".query.", ".to_k.": ".key.", ".to_v.": ".value.", ".to_out.0.": ".proj_attn."}
+
+
+def test_the_hub_repository_as_published_loads(saved, bundle, tmp_path):
+    _diffusers()
+    import json
+
+    from safetensors.torch import save_file
+
+    unet, _ = saved
+    (tmp_path / "config.json").write_text(json.dumps(HUB_UNET_JSON))
+    (tmp_path / "scheduler_config.json").write_text(json.dumps(HUB_SCHEDULER_JSON))
+    state = {}
+    for k, v in unet.state_dict().items():
+        for new, old in OLD_NAMES.items():
+            k = k.replace(new, old) if "attentions." in k else k
+        state[k] = v.contiguous()
+    assert any(".query." in k for k in state)
+    save_file(state, str(tmp_path / "diffusion_pytorch_model.safetensors"))
+    loaded = dl.load_pretrained(NAME, "cpu", path=tmp_path)
+    assert loaded.clip_x0 == 1.0 and loaded.metadata["variance_type"] == "fixed_large"
+    x, t = _x(1, 7), torch.tensor([421])
+    with torch.inference_mode():
+        assert torch.allclose(loaded.model(x, t), bundle.model(x, t), rtol=1e-5, atol=1e-5)
+
+
 class _Payload:
     def __init__(self, marker):
         self.marker = marker
