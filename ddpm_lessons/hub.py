@@ -291,7 +291,7 @@ def plan(seconds_per_image_call: float, budget_s: float = 240.0, fast: bool = Fa
     for p in (Plan(8, True, 8), Plan(4, True, 8), Plan(2, True, 6), Plan(1, True, 5), Plan(1, False, 5)):
         if p.image_calls() * seconds_per_image_call <= budget_s:
             return p
-    return Plan(1, False, 2, (10, 50))  # the smallest plan, even where it exceeds the budget
+    return Plan(1, False, 3, (10, 50))  # the smallest plan, even where it exceeds the budget
 
 
 def noise(n: int, bundle: Pretrained, seed: int, device=None) -> torch.Tensor:
