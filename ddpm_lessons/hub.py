@@ -42,7 +42,7 @@ from .device import default_device
 from .interpolation import slerp
 from .models import count_parameters, ddpm_cifar10_unet
 from .pretrained import Pretrained
-from .samplers import (ancestral_sample, ddim_invert, ddim_sample, naive_strided_sample,
+from .sampling import (ancestral_sample, ddim_invert, ddim_sample, naive_strided_sample,
                        respaced_ancestral_sample)
 from .schedule import NoiseSchedule
 

@@ -13,7 +13,7 @@
 # - See on real images what notebooks 02–06 measured on digits: naive striding leaves the noise in, respacing and DDIM repair it, ancestral runs differ while DDIM runs repeat, DDIM inversion round-trips, and slerp paths decode smoothly only under DDIM.
 #
 # <!-- badges -->
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ddpm-lessons/ddpm-lessons/blob/main/notebooks/07_real_model.ipynb) [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/ddpm-lessons/ddpm-lessons/HEAD?labpath=notebooks%2F07_real_model.ipynb)
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ddpm-lessons/ddpm-lessons/blob/main/notebooks/07_real_model.ipynb) [![Open In Kaggle](https://kaggle.com/static/images/open-in-kaggle.svg)](https://kaggle.com/kernels/welcome?src=https://github.com/ddpm-lessons/ddpm-lessons/blob/main/notebooks/07_real_model.ipynb) [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/ddpm-lessons/ddpm-lessons/HEAD?labpath=notebooks%2F07_real_model.ipynb)
 # <!-- /badges -->
 #
 # <!-- prereq -->
@@ -21,38 +21,44 @@
 # <!-- /prereq -->
 
 # %% slideshow={"slide_type": "skip"}
-# --- colab setup (written by make badges) ---
-# On Colab: fetch the chapter's package and data once, install only what Colab lacks (never its
-# torch, ipywidgets or Jupyter), and make the package importable without a restart. Safe to re-run.
+# --- colab/kaggle setup (written by make badges) ---
+# On Colab or Kaggle: fetch the chapter's package and data once, install only what the platform
+# lacks (never its torch, ipywidgets or Jupyter), and make the package importable without a restart.
+# Safe to re-run. On Kaggle, first switch on "Internet" in the notebook's settings (the clone needs it).
+import os
 import sys
 
 REPO_URL = "https://github.com/ddpm-lessons/ddpm-lessons"
-if "google.colab" in sys.modules:
-    import importlib.metadata, importlib.util, os, subprocess
+HOSTED_DIRS = {"colab": "/content/ddpm-lessons", "kaggle": "/kaggle/working/ddpm-lessons"}
+HOST = "colab" if "google.colab" in sys.modules else "kaggle" if "KAGGLE_KERNEL_RUN_TYPE" in os.environ else None
+if HOST:
+    import importlib.metadata, importlib.util, subprocess
 
-    def _colab_run(*command):  # show the command's own message in the notebook if it fails
+    def _hosted_run(*command):  # show the command's own message in the notebook if it fails
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode:
-            raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout}{result.stderr}")
+            hint = "\nOn Kaggle, switch on Internet in the notebook's settings." if HOST == "kaggle" else ""
+            raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout}{result.stderr}{hint}")
 
-    REPO_DIR = "/content/ddpm-lessons"
+    REPO_DIR = HOSTED_DIRS[HOST]
     if not os.path.isdir(REPO_DIR):
-        _colab_run("git", "clone", "-q", "--depth", "1", REPO_URL, REPO_DIR)
+        _hosted_run("git", "clone", "-q", "--depth", "1", REPO_URL, REPO_DIR)
     try:
         importlib.metadata.version("ddpm-lessons")
     except importlib.metadata.PackageNotFoundError:
-        _colab_run(sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", REPO_DIR)
+        _hosted_run(sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", REPO_DIR)
         missing = [m for m in ("torch", "numpy", "matplotlib", "tqdm", "ipywidgets")
                    if importlib.util.find_spec(m) is None]
         if missing:  # Colab ships all five; elsewhere, install what is absent
-            _colab_run(sys.executable, "-m", "pip", "install", "-q", *missing)
+            _hosted_run(sys.executable, "-m", "pip", "install", "-q", *missing)
     if REPO_DIR not in sys.path:
         sys.path.insert(0, REPO_DIR)
-    import ipywidgets
-    if int(ipywidgets.__version__.split(".")[0]) >= 8:
-        from google.colab import output
-        output.enable_custom_widget_manager()
-# --- end colab setup ---
+    if HOST == "colab":
+        import ipywidgets
+        if int(ipywidgets.__version__.split(".")[0]) >= 8:
+            from google.colab import output
+            output.enable_custom_widget_manager()
+# --- end colab/kaggle setup ---
 
 import torch
 import ddpm_lessons as dl
@@ -114,8 +120,13 @@ V100_FP32, T4_FP32 = 15.7e12, 8.1e12   # FLOP/s, fp32 peaks from NVIDIA's V100 d
 per_image = {f"measured here ({dl.device_name(device)})": 1000 * s_image_call,
              "source's claim (V100)": 20.0, "Song et al. 2021 §1 (RTX 2080 Ti)": 20 * 3600 / 50_000,
              "V100 fp32 lower bound": 1000 * flops / V100_FP32, "T4 fp32 lower bound": 1000 * flops / T4_FP32}
-dl.plots.bars(per_image, ylabel="seconds per 1000-step 32×32 image", logy=True,
-              title="One 1000-step 32×32 image: here, as published, and the FLOP bounds")
+steps = [10, 20, 50, 100, 1000]
+dl.plots.curves(steps, {f"measured here ({dl.device_name(device)})": [n * s_image_call for n in steps],
+                        "V100 fp32 lower bound": [n * flops / V100_FP32 for n in steps],
+                        "T4 fp32 lower bound": [n * flops / T4_FP32 for n in steps]},
+                xlabel="network calls per image (steps)", ylabel="seconds per 32×32 image", logx=True, logy=True,
+                hlines={"source's claim, 1000 steps (V100)": 20.0, "Song et al. 2021 §1, 1000 steps (2080 Ti)": 1.44},
+                title="Time per image is linear in the steps: this device, the FLOP bounds, published figures")
 
 # %% slideshow={"slide_type": "fragment"}
 assert per_image["source's claim (V100)"] > 20 * per_image["V100 fp32 lower bound"], "20 s is over 20x the V100 bound"
