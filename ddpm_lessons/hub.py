@@ -209,7 +209,7 @@ def load_hub_model(name: str, device=None, *, path=None) -> Pretrained:
     schedule, cfg = read_schedule(sched_file, name)
     info = HUB_MODELS[name]
     device = torch.device(device) if device is not None else default_device()
-    metadata = dict(source=f"https://huggingface.co/{info['repo_id']}", repo_id=info["repo_id"],
+    metadata = dict(name=name, source=f"https://huggingface.co/{info['repo_id']}", repo_id=info["repo_id"],
                     licence=info["licence"], paper=info["paper"], folder=str(folder),
                     weights="safetensors" if safe else "bin (torch.load weights_only=True)",
                     parameters=count_parameters(unet), variance_type=cfg["variance_type"],

@@ -54,7 +54,7 @@ def test_bundle_is_the_chapters_kind(saved, bundle):
     ref = dl.NoiseSchedule.linear()
     assert bundle.schedule.T == 1000 and torch.equal(bundle.schedule.betas_64, ref.betas_64)
     assert bundle.metadata["licence"] == "Apache-2.0" and bundle.metadata["variance_type"] == "fixed_large"
-    assert bundle.metadata["weights"] == "safetensors"
+    assert bundle.metadata["weights"] == "safetensors" and bundle.metadata["name"] == NAME
     loaded, saved_sd = bundle.model.unet.state_dict(), unet.state_dict()
     assert loaded.keys() == saved_sd.keys() and all(torch.equal(loaded[k], saved_sd[k]) for k in saved_sd), \
         "the loaded weights are the saved weights"

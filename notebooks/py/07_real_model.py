@@ -126,7 +126,7 @@ dl.plots.curves(steps, {f"measured here ({dl.device_name(device)})": [n * s_imag
                         "T4 fp32 lower bound": [n * flops / T4_FP32 for n in steps]},
                 xlabel="network calls per image (steps)", ylabel="seconds per 32×32 image", logx=True, logy=True,
                 hlines={"source's claim, 1000 steps (V100)": 20.0, "Song et al. 2021 §1, 1000 steps (2080 Ti)": 1.44},
-                title="Time per image is linear in the steps: this device, the FLOP bounds, published figures")
+                title="Time per image grows with the steps: here, the FLOP bounds, published figures")
 
 # %% slideshow={"slide_type": "fragment"}
 assert per_image["source's claim (V100)"] > 20 * per_image["V100 fp32 lower bound"], "20 s is over 20x the V100 bound"
