@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 # --- models, data, measurement and display (higher layers) ---
-from . import analysis, costs, metrics, plots, widgets  # noqa: E402
+from . import analysis, costs, hub, metrics, plots, widgets  # noqa: E402
 from .data import load_mnist, make_grid, to_image  # noqa: E402
 from .costs import CountingModel  # noqa: E402
 from .device import model_device  # noqa: E402
@@ -35,6 +35,6 @@ from .pretrained import CheckpointError, Pretrained, load_pretrained  # noqa: E4
 from .tables import Table  # noqa: E402
 from . import exercises  # noqa: E402  (top layer: the checkers of the notebooks' exercises)
 
-__all__ += ["analysis", "costs", "metrics", "plots", "widgets", "load_mnist", "make_grid", "to_image", "CountingModel",
+__all__ += ["analysis", "costs", "hub", "metrics", "plots", "widgets", "load_mnist", "make_grid", "to_image", "CountingModel",
             "DigitClassifier", "MLPEps", "UNet", "count_parameters", "ddpm_cifar10_unet", "model_device",
             "CheckpointError", "Pretrained", "load_pretrained", "Table", "exercises"]

@@ -24,8 +24,9 @@ LAYERS = {
     # the mathematics: schedules, the one sampling loop and its tables, the samplers by name and
     # their front door, exact 2D data, statistics
     "Math": ("schedule", "samplers", "sampling", "mixture", "interpolation", "stats"),
-    # networks, the digits, safe loading of shipped checkpoints, and the training commands
-    "Models": ("models", "data", "pretrained", "train"),
+    # networks, the digits, safe loading of shipped checkpoints, DDPM's CIFAR-10 model from the
+    # Hugging Face hub (optional [hub] extra), and the training commands
+    "Models": ("models", "data", "pretrained", "hub", "train"),
     # what the chapter measures
     "Measure": ("metrics", "analysis", "costs"),
     # figures and widgets

@@ -129,10 +129,20 @@ def safe_load_tensors(path, expected_sha256: str | None, name: str, map_location
     return state
 
 
-def load_pretrained(name: str, device=None, *, manifest_path=None, data_dir=None) -> Pretrained:
-    """Load ``"toy2d"``, ``"mnist"`` or ``"mnist-features"`` onto ``device`` (default: ``default_device()``)."""
+def load_pretrained(name: str, device=None, *, path=None, manifest_path=None, data_dir=None) -> Pretrained:
+    """Load ``"toy2d"``, ``"mnist"`` or ``"mnist-features"`` onto ``device`` (default: ``default_device()``).
+
+    ``"ddpm-cifar10-32"`` (DDPM's CIFAR-10 model from the Hugging Face hub; ``path``: a local copy) is
+    loaded by :func:`ddpm_lessons.hub.load_hub_model`.
+    """
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, one of {', '.join(AVAILABLE)}; got {type(name).__name__}")
+    from . import hub  # imported here: hub builds on this module's Pretrained
+
+    if name in hub.HUB_MODELS:
+        return hub.load_hub_model(name, device, path=path)
+    if path is not None:
+        raise ValueError(f"path= is for hub models ({', '.join(hub.HUB_MODELS)}); {name!r} ships in data/")
     data_dir = Path(data_dir) if data_dir is not None else DATA_DIR
     manifest = read_manifest(manifest_path if manifest_path is not None else data_dir / "manifest.json")
     entry = _entry(name, manifest)

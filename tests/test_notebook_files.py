@@ -19,9 +19,9 @@ CHAPTERS = nbio.chapter_paths()
 ALL = CHAPTERS + nbio.solution_paths()
 
 
-def test_six_notebooks_in_reading_order():
+def test_seven_notebooks_in_reading_order():
     names = [p.name[:2] for p in CHAPTERS]
-    assert names == ["01", "02", "03", "04", "05", "06"], [p.name for p in CHAPTERS]
+    assert names == ["01", "02", "03", "04", "05", "06", "07"], [p.name for p in CHAPTERS]
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=[p.name for p in CHAPTERS])

@@ -12,7 +12,7 @@ import pytest
 from tools import nbio, slides, teaching, timings
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = nbio.chapter_paths()
+CHAPTERS = teaching.chapter_paths()
 IDS = [p.name for p in CHAPTERS]
 SOURCES = teaching.sources()
 

@@ -27,7 +27,7 @@ NBFORMAT_MINOR = 5
 
 
 def chapter_paths() -> list[Path]:
-    """The six chapter notebooks, in reading order."""
+    """The chapter notebooks, in reading order (07, beyond the chapter, included)."""
     return sorted(NOTEBOOK_DIR.glob("0*.ipynb"))
 
 

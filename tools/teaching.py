@@ -276,6 +276,16 @@ def generate(path: Path, srcs=None):
     return chapter, solutions_notebook(chapter, meta, cells, number, old, sol_path)
 
 
+#: Notebooks after the chapter that run only where the reader's machine can (07: a real model from
+#: the Hugging Face hub): no exercises or solutions; their prerequisites line is written by hand.
+BEYOND_THE_CHAPTER = ("07_real_model.ipynb",)
+
+
+def chapter_paths() -> list[Path]:
+    """The chapter notebooks that carry exercises (every notebook but :data:`BEYOND_THE_CHAPTER`)."""
+    return [p for p in nbio.chapter_paths() if p.name not in BEYOND_THE_CHAPTER]
+
+
 def _stale(nb, path: Path) -> bool:
     """Whether writing ``nb`` would change the file at ``path``."""
     return not path.exists() or path.read_text(encoding="utf-8") != nbio.text(nb, path)
@@ -284,7 +294,7 @@ def _stale(nb, path: Path) -> bool:
 def problems() -> list[str]:
     """What is out of step with the sources (empty when ``build`` would change nothing)."""
     out, srcs = [], sources()
-    for path in nbio.chapter_paths():
+    for path in chapter_paths():
         chapter, sol = generate(path, srcs)
         if _stale(chapter, path):
             out.append(f"{path.name}: exercises, prerequisites line or slide metadata out of date")
@@ -298,7 +308,7 @@ def build() -> list[str]:
     """Apply the sources to every chapter notebook and write the solutions; returns the files changed."""
     changed, srcs = [], sources()
     nbio.SOLUTION_DIR.mkdir(exist_ok=True)
-    for path in nbio.chapter_paths():
+    for path in chapter_paths():
         chapter, sol = generate(path, srcs)
         for nb, target in ((chapter, path), (sol, solution_path(path))):
             if nbio.write(nb, target):
