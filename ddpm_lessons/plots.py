@@ -34,12 +34,17 @@ DATA_STYLE = dict(s=3, c="0.75", alpha=0.6, linewidths=0)
 PALETTE = {**{name: spec.color for name, spec in SAMPLERS.items()}, **OTHER_COLORS}
 
 
+#: further distinct colours (matplotlib's tab20 light tones) once the default cycle's free ones are used
+_EXTRA = ["#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#dbdb8d", "#9edae5"]
+
+
 def _series(keys):
     """(label, colour) of each series key. A key is a sampler name of the registry (its label and
     colour), a tuple (sampler name, label) (its colour, another label: "DDIM η=0, leading"),
     ``"reference"``, or any other label (a colour of the default cycle that no sampler owns)."""
     reserved = {to_hex(c) for c in PALETTE.values()}
-    spare = iter([c for c in map(to_hex, COLORS) if c not in reserved] * 3 + ["#17becf", "#8c564b", "#e377c2"] * 3)
+    free = [c for c in [*map(to_hex, COLORS), *_EXTRA] if c not in reserved]
+    spare = iter(dict.fromkeys(free))  # distinct colours; only past all of them does a colour repeat
     out = []
     for key in keys:
         if isinstance(key, tuple):
@@ -50,7 +55,7 @@ def _series(keys):
         elif key in OTHER_COLORS:
             out.append((key, OTHER_COLORS[key]))
         else:
-            out.append((str(key), next(spare)))
+            out.append((str(key), next(spare, "#000000")))
     return out
 
 

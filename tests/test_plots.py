@@ -12,8 +12,10 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 
-from ddpm_lessons import plots  # noqa: E402
+from ddpm_lessons import SAMPLERS, plots  # noqa: E402
 from ddpm_lessons.stats import Estimate  # noqa: E402
+
+LABEL = {name: spec.label for name, spec in SAMPLERS.items()}
 
 
 def _series(ax):
@@ -35,8 +37,8 @@ def test_curves_draws_one_line_per_series_with_its_data_and_2se_error_bars():
                        xlabel="steps", ylabel="FD", title="FD falls with steps", logx=True)
     ax = fig.axes[0]
     series = _series(ax)
-    assert list(series) == ["ancestral", "plain numbers", "own x"]
-    xs, ys, _, segs = series["ancestral"]
+    assert list(series) == [LABEL["ancestral"], "plain numbers", "own x"]  # a sampler name shows its label
+    xs, ys, _, segs = series[LABEL["ancestral"]]
     np.testing.assert_allclose(xs, x)
     np.testing.assert_allclose(ys, [1.0, 0.5, 0.2])
     # one vertical bar per point, from value − 2 se to value + 2 se
@@ -56,7 +58,7 @@ def test_curves_accepts_tensors_and_draws_reference_levels_with_their_band():
     fig = plots.curves(torch.tensor([1.0, 2.0]), {"ddim": torch.tensor([4.0, 3.0])}, "x", "y",
                        hlines={"floor": Estimate(2.0, 0.25), "zero": 0.0})
     ax = fig.axes[0]
-    np.testing.assert_allclose(_series(ax)["ddim"][1], [4.0, 3.0])
+    np.testing.assert_allclose(_series(ax)[LABEL["ddim"]][1], [4.0, 3.0])
     levels = {ln.get_label(): ln.get_ydata()[0] for ln in ax.lines if ln.get_label() in ("floor", "zero")}
     assert levels == {"floor": 2.0, "zero": 0.0}
     (band,) = ax.patches  # only the Estimate gets a ±2 se band
@@ -98,8 +100,9 @@ def test_image_rows_one_row_per_entry_labelled_with_its_label():
 def test_scatter_2d_one_panel_per_entry_with_its_points_over_the_data():
     pts = torch.tensor([[0.0, 1.0], [2.0, -1.0]])
     data = torch.zeros(7, 2)
-    fig = plots.scatter_2d({"ddim": pts, "naive": pts + 1}, data=data, title="2D")
-    assert [ax.get_title() for ax in fig.axes] == ["ddim", "naive"]
+    fig = plots.scatter_2d({"ddim": pts, ("naive", "naive, 10 visits"): pts + 1}, data=data, title="2D")
+    assert [ax.get_title() for ax in fig.axes] == [LABEL["ddim"], "naive, 10 visits"]
+    assert to_hex(fig.axes[1].collections[1].get_facecolor()[0]) == to_hex(SAMPLERS["naive"].color)
     for ax, offset in zip(fig.axes, (0, 1)):
         grey, mine = ax.collections
         assert len(grey.get_offsets()) == 7
@@ -107,34 +110,28 @@ def test_scatter_2d_one_panel_per_entry_with_its_points_over_the_data():
 
 
 # ----------------------------------------------------------------------------------- the palette
-def test_palette_colours_are_distinct_and_each_sampler_keeps_its_colour_across_figures():
-    assert len({to_hex(c) for c in plots.SAMPLER_COLORS.values()}) == len(plots.SAMPLER_COLORS)
+def test_palette_colours_are_distinct_and_each_sampler_keeps_its_registry_colour_across_figures():
+    assert len({to_hex(c) for c in plots.PALETTE.values()}) == len(plots.PALETTE)
     one = _series(plots.curves([1, 2], {"ddim": [1, 2], "ancestral": [2, 3]}, "x", "y").axes[0])
-    two = _series(plots.curves([1, 2], {"something else": [0, 1], "ancestral": [2, 3], "ddim": [1, 2]},
+    two = _series(plots.curves([1, 2], {"something else": [0, 1], "ancestral": [2, 3], ("ddim", "DDIM, 50 steps"): [1, 2]},
                                "x", "y").axes[0])
-    for name in ("ddim", "ancestral"):
-        assert one[name][2] == two[name][2] == to_hex(plots.SAMPLER_COLORS[name])
+    assert one[LABEL["ddim"]][2] == two["DDIM, 50 steps"][2] == to_hex(SAMPLERS["ddim"].color)
+    assert one[LABEL["ancestral"]][2] == two[LABEL["ancestral"]][2] == to_hex(SAMPLERS["ancestral"].color)
 
 
-@pytest.mark.parametrize("label, sampler", [
-    ("DDIM η=0, 50 steps", "ddim"),
-    ("DDIM η=0.5", "ddim_eta"),
-    ("respaced ancestral, σ²=β̃", "ancestral_beta_tilde"),
-    ("DDPM 1000 steps", "ancestral"),
-    ("naive stride 10", "naive"),
-    ("real digits (floor)", "reference"),
-])
-def test_a_label_that_names_a_sampler_gets_that_samplers_colour(label, sampler):
-    assert plots.sampler_color(label) == plots.SAMPLER_COLORS[sampler]
+def test_colours_come_from_the_registry_never_from_parsing_a_label():
+    """A plain label that mentions a sampler is just a label: it gets a spare colour, not the sampler's."""
+    series = _series(plots.curves([1], {"DDIM η=0, 50 steps": [1], "naive stride 10": [2]}, "x", "y").axes[0])
+    assert not {series["DDIM η=0, 50 steps"][2], series["naive stride 10"][2]} & {to_hex(c) for c in plots.PALETTE.values()}
+    with pytest.raises(ValueError, match="sampler"):
+        plots.curves([1], {("euler", "Euler"): [1]}, "x", "y")
 
 
 def test_series_that_name_no_sampler_get_distinct_colours_never_a_samplers():
-    assert plots.sampler_color("my own curve") is None
-    assert plots.sampler_color("my own curve", default="k") == "k"
-    series = _series(plots.curves([1], {f"curve {k}": [k] for k in range(4)} | {"ddim": [9]}, "x", "y").axes[0])
-    others = [series[f"curve {k}"][2] for k in range(4)]
-    assert len(set(others)) == 4
-    assert not set(others) & {to_hex(c) for c in plots.SAMPLER_COLORS.values()}
+    series = _series(plots.curves([1], {f"curve {k}": [k] for k in range(8)} | {"ddim": [9]}, "x", "y").axes[0])
+    others = [series[f"curve {k}"][2] for k in range(8)]
+    assert len(set(others)) == 8  # more series than the default cycle has free colours, still all distinct
+    assert not set(others) & {to_hex(c) for c in plots.PALETTE.values()}
 
 
 def test_figures_are_detached_from_pyplot_so_jupyter_shows_them_once():
