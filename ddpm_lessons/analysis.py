@@ -26,22 +26,23 @@ import math
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 
 from . import sampling
 from .checks import check_choice, check_int
-from .device import model_device, seed as seed_generator
+from .device import model_device
+from .device import seed as make_generator
 from .schedule import SPACINGS
 from .stats import Estimate, clearly_different, fit_power_law, fit_power_law_over_seeds, mean_se, paired_difference
 from .tables import Table
 
 def _randn(shape, seed, device):
-    return torch.randn(shape, generator=seed_generator(seed)).to(device)
+    return torch.randn(shape, generator=make_generator(seed)).to(device)
 
 
-def pairwise_mse(samples: torch.Tensor) -> torch.Tensor:
-    """Per-dimension MSE between every pair of rows of ``samples`` (n, ...): a vector of n(n−1)/2."""
+def _pair_mses(samples: torch.Tensor) -> torch.Tensor:
+    """Per-dimension MSE between every pair of rows of ``samples`` (n, ...): a vector of n(n−1)/2
+    (the upper triangle of :func:`ddpm_lessons.metrics.pairwise_mse`'s matrix)."""
     from . import metrics
 
     m = metrics.pairwise_mse(samples)
@@ -101,6 +102,7 @@ class DegradationResult:
     T: int
     samples: dict = field(default_factory=dict, repr=False)
     reference_steps: int = 1000
+    _differences: dict = field(default_factory=dict, repr=False)  # paired differences, computed once
 
     def _matches(self, r, spacing) -> bool:
         """A row belongs to every spacing at steps = T (all spacings keep every timestep there)."""
@@ -184,6 +186,13 @@ class DegradationResult:
         """
         key = key or self.quality_key()
         ra, rb = self.row(*a), self.row(*b)
+        memo = (ra.sampler, ra.steps, ra.spacing, rb.sampler, rb.steps, rb.spacing, key, reps, seed)
+        if memo not in self._differences:
+            self._differences[memo] = self._difference(ra, rb, key, reps, seed)
+        return self._differences[memo]
+
+    @staticmethod
+    def _difference(ra, rb, key, reps, seed) -> Estimate:
         if key in ("log_likelihood", "confident"):
             return mean_se((ra.paired[key] - rb.paired[key]).tolist(), how="paired mean ± se over shared starts")
         if key == "energy_distance":
@@ -191,7 +200,7 @@ class DegradationResult:
             return mean_se([x - y for x, y in zip(ga, gb)], how=f"paired mean ± se over {len(ga)} shared groups")
         fd = ra.paired["fd_statistic"]
         return paired_difference(fd, ra.paired["features"], rb.paired["features"], reps=reps,
-                                 generator=seed_generator(seed))
+                                 generator=make_generator(seed))
 
     def clearly_better(self, a: tuple, b: tuple, key: str | None = None, k: float = 3.0) -> bool:
         """Row ``a`` scores clearly better than row ``b`` on ``key`` (lower distance, higher
@@ -255,7 +264,7 @@ class AncestralSamplingAnalyzer:
     def _run(self, sampler, x_T, steps, seed, eta=None, spacing="trailing"):
         t0 = time.perf_counter()
         out = sampling.sample(sampler, self.model, self.schedule, x_T, steps=steps, spacing=spacing, eta=eta,
-                              clip_x0=self.clip_x0, generator=seed_generator(seed), progress=False)
+                              clip_x0=self.clip_x0, generator=make_generator(seed), progress=False)
         if out.device.type == "cuda":
             torch.cuda.synchronize(out.device)
         return out.detach().cpu(), time.perf_counter() - t0
@@ -282,17 +291,17 @@ class AncestralSamplingAnalyzer:
         x = x.detach().cpu()
         if self.kind == "2d":
             groups, m = 5, len(x) // 5
-            g = seed_generator(seed)
+            g = make_generator(seed)
             eds = [metrics.energy_distance(x[k * m:(k + 1) * m], self.mixture.sample(m, g)) for k in range(groups)]
-            _, ed_floor = metrics.energy_distance_with_floor(x, self.mixture, generator=seed_generator(seed + 1))
-            real = self.mixture.sample(max(len(x), 5000), seed_generator(seed + 2))
+            _, ed_floor = metrics.energy_distance_with_floor(x, self.mixture, generator=make_generator(seed + 1))
+            real = self.mixture.sample(max(len(x), 5000), make_generator(seed + 2))
             lp = self.mixture.log_prob(x).double()
             return ({"energy_distance": mean_se(eds, how=f"mean ± se over {groups} groups of {m} samples"),
                      "log_likelihood": metrics.log_likelihood_estimate(x, self.mixture)},
                     {"energy_distance": ed_floor, "log_likelihood": metrics.log_likelihood_estimate(real, self.mixture)},
                     {"ed_groups": eds, "log_likelihood": lp})
         if self.kind == "images":
-            space, n, g = self.feature_space(), len(x), seed_generator(seed)
+            space, n, g = self.feature_space(), len(x), make_generator(seed)
             real = self.floor_images[torch.randperm(len(self.floor_images), generator=g)[:n]]
             probs = metrics.classify(x, self.classifier)
             feats = space.features(x)
@@ -321,7 +330,7 @@ class AncestralSamplingAnalyzer:
         if x.shape[0] != 1:
             raise ValueError(f"x_T must be ONE starting noise of shape {self.sample_shape}, got a batch of {x.shape[0]}")
         out = torch.cat([self._run(sampler, x, steps, seed + r, eta, spacing)[0] for r in range(num_runs)])
-        pm = pairwise_mse(out)
+        pm = _pair_mses(out)
         return {"sampler": sampler, "steps": steps, "eta": eta, "num_runs": num_runs,
                 "variance": float(out.double().var(0).mean()),
                 "mean_pairwise_mse": float(pm.mean()), "std_pairwise_mse": float(pm.std()),
@@ -339,7 +348,8 @@ class AncestralSamplingAnalyzer:
         and with ``mse_floor`` a second one with another generator, whose MSE to the first is the
         noise floor of "MSE vs reference". A row identical to the reference chain is not run twice.
         The naive stride has no spacing of its own: it runs once per step count, on its stride's
-        timesteps (trailing), whatever ``spacings`` holds.
+        timesteps (trailing), whatever ``spacings`` holds; at steps = T (stride 1) it is DDPM's own
+        chain, so the ancestral T-step run is reused for it.
         """
         num_samples = check_int("num_samples", num_samples, 10, 10**7)
         T = self.schedule.T
@@ -355,7 +365,7 @@ class AncestralSamplingAnalyzer:
             ref2, _ = self._run("ancestral", x_T, R, seed + 2)
             floor_mse = float((ref.double() - ref2.double()).pow(2).mean())
         q_ref, floors, paired_ref = self.quality(ref, seed=seed + 100)
-        rows, kept, done = [], {}, set()
+        rows, kept, done, full_chain = [], {}, set(), {}
         for sp in spacings:
             for s in samplers:
                 for steps in step_counts:
@@ -365,8 +375,15 @@ class AncestralSamplingAnalyzer:
                         continue
                     done.add((s, steps, spacing))
                     same_as_ref = s == "ancestral" and steps == R and spacing == "trailing"
-                    out, secs = (ref, t_ref) if same_as_ref else self._run(s, x_T, steps, seed + 1, spacing=spacing)
-                    q, _, paired = (q_ref, None, paired_ref) if same_as_ref else self.quality(out, seed=seed + 100)
+                    if s == "naive" and steps == T and ("ancestral", T, "trailing") in full_chain:
+                        out, secs, q, paired = full_chain[("ancestral", T, "trailing")]  # stride 1 is DDPM itself
+                    elif same_as_ref:
+                        out, secs, q, paired = ref, t_ref, q_ref, paired_ref
+                    else:
+                        out, secs = self._run(s, x_T, steps, seed + 1, spacing=spacing)
+                        q, _, paired = self.quality(out, seed=seed + 100)
+                    if steps == T:
+                        full_chain[(s, T, spacing)] = (out, secs, q, paired)
                     rows.append(Row(s, steps, spacing, secs / num_samples,
                                     float((out.double() - ref.double()).pow(2).mean()), q, paired))
                     kept[(s, steps, spacing)] = out[:keep]
@@ -385,24 +402,23 @@ class AncestralSamplingAnalyzer:
         ``steps`` is one number for every sampler or a dict ``{sampler: steps}``.
         """
         from . import metrics
-        from .interpolation import lerp, slerp
+        from .interpolation import path as noise_path
 
-        check_choice("path", path, ("lerp", "slerp"))
         num_points = check_int("num_points", num_points, 2, 10_000)
         num_runs = check_int("num_runs", num_runs, 2, 10_000)
         steps = steps or self.schedule.T
         steps_of = steps if isinstance(steps, dict) else {s: steps for s in samplers}
         a, b = self._as_batch(z1)[0], self._as_batch(z2)[0]
         alphas = torch.linspace(0, 1, num_points)
-        zs = (slerp if path == "slerp" else lerp)(a.cpu(), b.cpu(), alphas).to(self.device)
+        zs = noise_path(a.cpu(), b.cpu(), alphas, path).to(self.device)
         out = {"alphas": alphas, "path": path, "steps": steps}
         for s in samplers:
             # one call per run (generator seed + 1 + r): runs share x_T and differ only in sampling noise
             frames = torch.stack([self._run(s, zs, steps_of[s], seed + 1 + r, spacing=spacing)[0] for r in range(num_runs)])
             frames = frames.view(num_runs, num_points, *self.sample_shape)
-            fd = torch.stack([metrics.frame_differences(f) for f in frames]).mean(0)
+            frame_diff = torch.stack([metrics.frame_differences(f) for f in frames]).mean(0)
             rv = metrics.run_variance(frames)
-            out[s] = {"steps": steps_of[s], "frames": frames, "frame_differences": fd, "mean_frame_diff": float(torch.as_tensor(fd).mean()),
+            out[s] = {"steps": steps_of[s], "frames": frames, "frame_differences": frame_diff, "mean_frame_diff": float(torch.as_tensor(frame_diff).mean()),
                       "run_variance": rv, "mean_run_variance": float(torch.as_tensor(rv).mean())}
         return out
 
@@ -450,15 +466,15 @@ def path_norms(dim: int, alphas, num_pairs: int = 64, seed: int = 0) -> dict:
     Returns ``{"alphas", "lerp", "slerp"}`` (mean over pairs) and the spreads ``lerp_std``,
     ``slerp_std``. For independent Gaussians ‖lerp(½)‖/√d ≈ √(½² + ½²) = 1/√2; slerp stays ≈ 1.
     """
-    from .interpolation import lerp, slerp
+    from .interpolation import path as noise_path
 
-    g = seed_generator(seed)
+    g = make_generator(seed)
     alphas = torch.as_tensor(alphas, dtype=torch.float32)
     res = {"lerp": [], "slerp": []}
     for _ in range(check_int("num_pairs", num_pairs, 1, 10**6)):
         a, b = torch.randn(dim, generator=g), torch.randn(dim, generator=g)
-        res["lerp"].append(lerp(a, b, alphas).norm(dim=1) / math.sqrt(dim))
-        res["slerp"].append(slerp(a, b, alphas).norm(dim=1) / math.sqrt(dim))
+        for kind in res:
+            res[kind].append(noise_path(a, b, alphas, kind).norm(dim=1) / math.sqrt(dim))
     out = {"alphas": alphas}
     for k, v in res.items():
         v = torch.stack(v)

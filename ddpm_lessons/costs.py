@@ -161,11 +161,11 @@ def format_seconds(s: float) -> str:
     return f"{s / 86400:.3g} days"
 
 
-def cost_row(name: str, calls_per_image: int, seconds_per_call: float, flops_per_call_: float,
+def cost_row(name: str, calls_per_image: int, seconds_per_call: float, flops: float,
              batch: int = 1, n_images: int = N_BENCHMARK) -> dict:
     """Per-image cost of a sampler that makes ``calls_per_image`` network calls per image.
 
-    ``seconds_per_call`` and ``flops_per_call_`` were measured at batch size ``batch``; per-image
+    ``seconds_per_call`` and ``flops`` (per call) were measured at batch size ``batch``; per-image
     figures divide by it. Returns a dict with every quantity (seconds and FLOPs as floats).
     """
     calls_per_image = check_int("calls_per_image", calls_per_image, 1, 10**9)
@@ -173,7 +173,7 @@ def cost_row(name: str, calls_per_image: int, seconds_per_call: float, flops_per
     s_img = calls_per_image * seconds_per_call / batch
     return dict(name=name, calls=calls_per_image, s_per_call=seconds_per_call / batch,
                 s_per_image=s_img, s_total=s_img * n_images, n_images=n_images,
-                flops_per_image=calls_per_image * flops_per_call_ / batch)
+                flops_per_image=calls_per_image * flops / batch)
 
 
 def cost_table(rows, ratio_pairs=(), caption=None) -> Table:

@@ -1,7 +1,14 @@
-"""Paths between two starting noises x_T (DDIM App. D.5)."""
+"""Paths between two starting noises x_T: :func:`lerp`, :func:`slerp` and :func:`path`, the one
+builder of a path that the analyzer, the widgets and notebook 04 use (DDIM App. D.5 interpolates
+with slerp).
+"""
 from __future__ import annotations
 
 import torch
+
+from .checks import check_choice
+
+PATHS = ("lerp", "slerp")
 
 
 def _weights(a: torch.Tensor, b: torch.Tensor, w):
@@ -21,7 +28,8 @@ def lerp(a: torch.Tensor, b: torch.Tensor, w) -> torch.Tensor:
     """(1 − w)·a + w·b. With a vector ``w`` of n weights, returns n stacked results.
 
     Between two independent Gaussian noises the midpoint has norm ≈ ‖a‖/√2: lerp leaves the
-    shell where N(0, I) samples live, which is why DDIM interpolates with :func:`slerp`.
+    shell where N(0, I) samples live (the argument for :func:`slerp` in White 2016, "Sampling
+    generative networks"; DDIM App. D.5 uses slerp without giving a reason).
     """
     w = _weights(a, b, w)
     if w.ndim == 1:
@@ -45,3 +53,8 @@ def slerp(a: torch.Tensor, b: torch.Tensor, w) -> torch.Tensor:
     out = torch.stack([(torch.sin((1 - wi) * theta) * a64 + torch.sin(wi * theta) * b64) / torch.sin(theta)
                        for wi in ws]).to(a.dtype)
     return out if w.ndim == 1 else out[0]
+
+
+def path(a: torch.Tensor, b: torch.Tensor, w, kind: str = "slerp") -> torch.Tensor:
+    """x(w) on the ``kind`` path ("lerp" or "slerp") from ``a`` to ``b``; a vector ``w`` stacks the points."""
+    return (slerp if check_choice("path", kind, PATHS) == "slerp" else lerp)(a, b, w)

@@ -94,6 +94,12 @@ def _table(name, t_model, ab, c_x, c_eps, sigma) -> StepTable:
 
 
 # --------------------------------------------------------------------------- coefficient tables
+def ddpm_mean_coefficients(alpha, beta, alpha_bar):
+    """(c_x, c_eps) of DDPM's posterior mean μ = (x_t − β_t/√(1−ᾱ_t)·eps)/√α_t (DDPM eq. 11): the one
+    place these numbers are computed (the ancestral and naive tables differ only in which α, β they pass)."""
+    return 1.0 / alpha.sqrt(), -beta / ((1.0 - alpha_bar).sqrt() * alpha.sqrt())
+
+
 def ancestral_table(schedule: NoiseSchedule, timesteps=None, *, variance: str = "beta") -> StepTable:
     """DDPM Algorithm 2 over the kept ``timesteps`` (descending; None = all T), respaced if fewer.
 
@@ -108,8 +114,7 @@ def ancestral_table(schedule: NoiseSchedule, timesteps=None, *, variance: str = 
     r = schedule if timesteps is None else schedule.respace(timesteps)
     j = torch.arange(r.T - 1, -1, -1)
     alpha, beta, ab = r.alphas_64[j], r.betas_64[j], r.alpha_bar_64[j]
-    c_x = 1.0 / alpha.sqrt()
-    c_eps = -beta / ((1.0 - ab).sqrt() * alpha.sqrt())
+    c_x, c_eps = ddpm_mean_coefficients(alpha, beta, ab)
     sigma = (beta if variance == "beta" else r.beta_tilde_64[j]).sqrt()
     sigma[-1] = 0.0
     return _table(f"ancestral[{variance}]", r.timestep_map[j], ab, c_x, c_eps, sigma)
@@ -125,8 +130,7 @@ def naive_strided_table(schedule: NoiseSchedule, timesteps) -> StepTable:
     """
     t = schedule.check_timesteps(timesteps)
     alpha, beta, ab = schedule.alphas_64[t], schedule.betas_64[t], schedule.alpha_bar_64[t]
-    c_x = 1.0 / alpha.sqrt()
-    c_eps = -beta / ((1.0 - ab).sqrt() * alpha.sqrt())
+    c_x, c_eps = ddpm_mean_coefficients(alpha, beta, ab)
     sigma = torch.where(t > 0, beta.sqrt(), torch.zeros_like(beta))
     return _table("naive", schedule.timestep_map[t], ab, c_x, c_eps, sigma)
 
@@ -160,15 +164,15 @@ def ddim_table(schedule: NoiseSchedule, timesteps, *, eta=0.0) -> StepTable:
     base = ((1 - ab_prev) / (1 - ab)).sqrt() * (1 - ab / ab_prev).sqrt()
     per_sample = isinstance(eta, torch.Tensor)
     sigma = base[:, None] * eta[None, :] if per_sample else eta * base
-    ab_prev_b = ab_prev[:, None] if per_sample else ab_prev
-    ab_b = ab[:, None] if per_sample else ab
-    room = 1 - ab_prev_b - sigma**2  # the variance left for the ε direction: must not go negative
+    ab_prev_col = ab_prev[:, None] if per_sample else ab_prev
+    ab_col = ab[:, None] if per_sample else ab
+    room = 1 - ab_prev_col - sigma**2  # the variance left for the ε direction: must not go negative
     if bool((room < -1e-12).any()):
         bad = int((room < -1e-12).reshape(len(j), -1).any(1).nonzero()[0])
         raise ValueError(f"eta is too large for this sub-sequence: at step {bad} (t = {int(r.timestep_map[j][bad])}) "
                          f"σ² = {float(sigma.reshape(len(j), -1)[bad].max()) ** 2:.4g} exceeds 1 − ᾱ_prev = "
                          f"{float(1 - ab_prev[bad]):.4g}; DDIM eq. 12 needs σ² ≤ 1 − ᾱ_prev (η ≤ 1 always works)")
-    c_eps = room.clamp(min=0).sqrt() - (ab_prev_b * (1 - ab_b) / ab_b).sqrt()
+    c_eps = room.clamp(min=0).sqrt() - (ab_prev_col * (1 - ab_col) / ab_col).sqrt()
     c_x = (ab_prev / ab).sqrt()
     name = f"ddim[eta={eta:g}]" if not per_sample else f"ddim[eta=per-sample x{eta.numel()}]"
     return _table(name, r.timestep_map[j], ab, c_x, c_eps, sigma)

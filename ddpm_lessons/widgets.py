@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 import torch
 
 from .device import STATIC_ENV_VAR, env_flag, fast_mode
-from .device import seed as _generator
+from .device import seed as make_generator
 from .device import model_device
-from .interpolation import lerp, slerp
+from .interpolation import path as noise_path
 from . import sampling
 from .plots import display_array
 from .sampling import ddim_sample, respaced_ancestral_sample
@@ -207,17 +207,15 @@ def interpolation_frames(model, schedule, sample_shape, alpha, seed, *, path="sl
     ancestral ``runs`` times, each sampler ONE batched call over every α. Returns
     ``{label: (n, *shape)}``; α may be a number or a list. ``ancestral_steps=None`` means
     :data:`ANCESTRAL_STEPS` (respaced); ``clip_x0`` clips the predicted x̂₀ to [−b, b]."""
-    if path not in ("lerp", "slerp"):
-        raise ValueError(f"path must be 'lerp' or 'slerp', got {path!r}")
     dev = model_device(model)
-    z1 = torch.randn(1, *sample_shape, generator=_generator(seed))[0]
-    z2 = torch.randn(1, *sample_shape, generator=_generator(seed + 1))[0]
+    z1 = torch.randn(1, *sample_shape, generator=make_generator(seed))[0]
+    z2 = torch.randn(1, *sample_shape, generator=make_generator(seed + 1))[0]
     alphas = torch.as_tensor(alpha, dtype=torch.float32).reshape(-1)
-    z = (slerp if path == "slerp" else lerp)(z1, z2, alphas).to(dev)
+    z = noise_path(z1, z2, alphas, path).to(dev)
     out = {f"DDIM η=0, {steps} steps": ddim_sample(model, schedule, z, steps, clip_x0=clip_x0, progress=False).cpu()}
     a_steps = ancestral_steps or min(ANCESTRAL_STEPS, schedule.T)
     batch = z.repeat(runs, *([1] * len(sample_shape)))
-    anc = respaced_ancestral_sample(model, schedule, batch, a_steps, generator=_generator(seed + 7), clip_x0=clip_x0,
+    anc = respaced_ancestral_sample(model, schedule, batch, a_steps, generator=make_generator(seed + 7), clip_x0=clip_x0,
                                     progress=False)
     anc = anc.cpu().view(runs, len(alphas), *sample_shape)
     for r in range(runs):
@@ -312,11 +310,11 @@ def explorer_batch(model, schedule, etas, steps, seed, *, n_paths=12, dim=2, run
     (steps + 1, len(runs), len(etas), n_paths, dim)."""
     etas = torch.as_tensor(etas, dtype=torch.float64).reshape(-1)
     dev = model_device(model)
-    x_T = torch.randn(n_paths, dim, generator=_generator(seed))
+    x_T = torch.randn(n_paths, dim, generator=make_generator(seed))
     n_runs, n_eta = len(runs), len(etas)
     batch = x_T.repeat(n_runs * n_eta, 1).to(dev)
     row_eta = etas.repeat_interleave(n_paths).repeat(n_runs)
-    _, traj = ddim_multi_eta(model, schedule, batch, steps, row_eta, generator=_generator(1000 + seed + runs[0]),
+    _, traj = ddim_multi_eta(model, schedule, batch, steps, row_eta, generator=make_generator(1000 + seed + runs[0]),
                              clip_x0=clip_x0, return_trajectory=True)
     return traj.cpu().view(steps + 1, n_runs, n_eta, n_paths, dim)
 
@@ -377,10 +375,10 @@ def ddim_explorer(model, schedule, *, data=None, eta=0.0, steps=50, seed=0, n_pa
 
     if _use_static(static):
         dev = model_device(model)
-        x_T = torch.randn(n_paths, 2, generator=_generator(seed)).to(dev)
+        x_T = torch.randn(n_paths, 2, generator=make_generator(seed)).to(dev)
         trajs = {}
         for e, s in static_grid:
-            _, tr = ddim_sample(model, schedule, x_T, s, eta=float(e), generator=_generator(1000 + seed),
+            _, tr = ddim_sample(model, schedule, x_T, s, eta=float(e), generator=make_generator(1000 + seed),
                                 progress=False, return_trajectory=True)
             trajs[f"η={e:g}, skip {schedule.T // s}"] = tr.cpu()
         return plots.trajectories_2d(trajs, data=data, lim=lim, size=3.4,

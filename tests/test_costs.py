@@ -4,6 +4,10 @@ import torch
 from torch import nn
 
 from ddpm_lessons import costs
+from ddpm_lessons.costs import CountingModel
+from ddpm_lessons.models import MLPEps
+from ddpm_lessons.sampling import ancestral_sample, ddim_sample, respaced_ancestral_sample
+from ddpm_lessons.schedule import NoiseSchedule
 
 
 class LinearEps(nn.Module):
@@ -102,3 +106,19 @@ def test_meta_flops_equal_a_real_count_without_running():
     real = build().eval()
     assert params == sum(p.numel() for p in real.parameters())
     assert flops == costs.flops_per_call(real, torch.randn(1, 1, 8, 8), torch.tensor([3])) > 0
+
+
+def test_counting_model_counts_network_calls_per_sampler():
+    schedule = NoiseSchedule.linear(1000)
+    counted = CountingModel(MLPEps(hidden=16, num_layers=1).eval())
+    x = torch.randn(4, 2, generator=torch.Generator().manual_seed(0))
+    respaced_ancestral_sample(counted, schedule, x, 10, generator=torch.Generator().manual_seed(1))
+    assert (counted.calls, counted.samples) == (10, 40)
+    counted.reset()
+    ddim_sample(counted, schedule, x, 25)
+    assert counted.calls == 25
+    short = NoiseSchedule.linear(7)
+    ancestral_sample(counted.reset(), short, x, generator=torch.Generator().manual_seed(2))
+    assert counted.calls == 7
+    with pytest.raises(TypeError, match="callable"):
+        CountingModel(3)

@@ -160,7 +160,7 @@ def test_timing_table_cuts_long_first_lines_between_words(tmp_path):
     nb.cells = [nbformat.v4.new_markdown_cell("# t"), cell]
     path = tmp_path / "00_x.ipynb"
     nbformat.write(nb, str(path))
-    shown = re.search(r"`(.*)`", teaching.timings_markdown([path])).group(1)
+    shown = re.search(r"`(.*)`", timings.timings_markdown([path])).group(1)
     assert shown.endswith(" …") and len(shown) <= 70
     assert line.startswith(shown.removesuffix(" …")) and line[len(shown) - 2] == " "  # cut at a space
 
@@ -171,17 +171,3 @@ def test_instructor_guide_covers_every_notebook():
         assert f"## {path.name[:2]} ·" in guide, path.name
     assert timings.TIMINGS_START in guide and timings.TIMINGS_END in guide
     assert "GPU" in guide
-
-
-def test_timing_table_cuts_long_first_lines_between_words(tmp_path):
-    nb = nbformat.v4.new_notebook()
-    line = "fork_levels = (999, 600, 500, 400, 300, 200, 100, 50) # fork at each of the following noise levels"
-    cell = nbformat.v4.new_code_cell(line)
-    cell.metadata["execution"] = {"iopub.execute_input": "2026-01-01T00:00:00.000000Z",
-                                  "shell.execute_reply": "2026-01-01T00:00:05.000000Z"}
-    nb.cells = [nbformat.v4.new_markdown_cell("# t"), cell]
-    path = tmp_path / "00_x.ipynb"
-    nbformat.write(nb, str(path))
-    shown = re.search(r"`(.*)`", timings.timings_markdown([path])).group(1)
-    assert shown.endswith(" …") and len(shown) <= 70
-    assert line.startswith(shown.removesuffix(" …")) and line[len(shown) - 2] == " "  # cut at a space
