@@ -248,9 +248,9 @@ dl.plots.curves(step_counts, {**{f"{n} (measured)": ts for n, ts in timings.item
                 title="Sampling time grows linearly with the number of steps")
 
 # %% slideshow={"slide_type": "-"}
-for name, (slope_n, _, r2) in fits.items():
-    assert r2 > 0.95, f"{name}: time is linear in the step count (R^2 = {r2:.4f})"
-    assert slope_n > 0
+for name, line in fits.items():
+    assert line.r2 > 0.95, f"{name}: time is linear in the step count (R^2 = {line.r2:.4f})"
+    assert line.slope > 0
 
 # %% [markdown] slideshow={"slide_type": "-"}
 # The points lie on a line: every step is one more network call, and the call dominates everything else the loop does. The slope is the price of one step; at $T=1000$ it is paid a thousand times. The only lever is therefore the **number of steps**.
