@@ -247,7 +247,7 @@ def solutions_notebook(chapter_nb, meta, cells, number: str, old=None, path: Pat
              f"edit that file, not this notebook.*")
     setup = (f"{badges.SETUP_START}\n{badges.SETUP_END}\n\n"
              "import ddpm_lessons as dl\n"
-             'print(f"device: {dl.device_name(dl.default_device())} | test mode: {dl.fast_mode()}")')
+             'print(f"device: {dl.device_name(dl.default_device())}")')  # no test machinery in what readers see
     nb = nbformat.v4.new_notebook()
     nb.metadata = {"kernelspec": dict(nbio.KERNELSPEC), "language_info": {"name": "python"}}
     if old is not None:  # keep what an execution stored (language_info); it does not change the content

@@ -270,7 +270,7 @@ fig = dl.plots.curves(t_fork, {"ancestral: forks of one chain": [fork[k]["mse"] 
 fig.axes[0].invert_xaxis()
 fig
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 import numpy as np
 
 

@@ -15,7 +15,7 @@
 # <!-- /badges -->
 #
 # <!-- prereq -->
-# **Prerequisites** notebooks 01 and 03; vectors, norms and angles (dot product) · **Time to read** ~20 min · **Time to run** ~65 s (laptop CPU) · **Exercises** 4, ~24 min
+# **Prerequisites** notebooks 01 and 03; vectors, norms and angles (dot product) · **Time to read** ~25 min · **Time to run** ~65 s (laptop CPU) · **Exercises** 4, ~24 min
 # <!-- /prereq -->
 
 # %% slideshow={"slide_type": "skip"}
@@ -146,7 +146,7 @@ assert not dl.clearly_different(v_slerp, D, k=4) and not dl.clearly_different(v_
     "variance of the squared norm: about d for the slerp midpoint, 2d for (a + b)/√2"
 print(f"variance of the squared norm, slerp midpoint / fresh draw: {v_slerp.value / v_fresh.value:.2f}")
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 import math
 
 d_small = 8
