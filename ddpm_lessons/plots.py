@@ -326,9 +326,9 @@ def _secondary_axis(ax, forward, inverse, label):
 
 def curves_panels(panels: dict, xlabel: str, ylabel: str, title="", hlines=None, logx=False, logy=False,
                   size=(6.2, 4.3)):
-    """Side-by-side :func:`curves` panels sharing the y axis: ``panels`` maps a panel title to its
-    ``ys`` dict; ``hlines`` maps a panel title to that panel's reference levels."""
-    nrow, ncol, figsize = panel_grid(len(panels), size)
+    """:func:`curves` panels sharing the y axis, two side by side (more wrap into rows): ``panels``
+    maps a panel title to its ``ys`` dict; ``hlines`` maps a panel title to that panel's reference levels."""
+    nrow, ncol, figsize = panel_grid(len(panels), size, max_columns=2)  # curves with legends need room
     fig, axes = plt.subplots(nrow, ncol, figsize=figsize, sharey=True, squeeze=False)
     _hide_unused(axes, len(panels))
     for ax, (name, ys) in zip(axes.flat, panels.items()):

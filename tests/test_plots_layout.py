@@ -81,7 +81,7 @@ def test_many_panels_wrap_into_balanced_rows_instead_of_shrinking():
     assert min(b.width for b in boxes) * fig.get_figwidth() > 3.0  # each panel keeps > 3 inches
     fig = plots.curves_panels({f"p{k}": {"ddim": ([1, 2], [1.0, 2.0])} for k in range(5)}, "x", "y")
     shown = [ax for ax in fig.axes if ax.axison]
-    assert len(shown) == 5 and len(fig.axes) == 6  # 2 rows of 3, the last cell empty
+    assert len(shown) == 5 and len(fig.axes) == 6  # curves: 3 rows of 2, the last cell empty
     assert [ax.get_title() for ax in shown] == [f"p{k}" for k in range(5)]
 
 
