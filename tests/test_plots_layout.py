@@ -174,3 +174,19 @@ def test_snr_axis_maps_noise_levels_to_the_schedules_signal_to_noise_ratio():
     ticks = top[0].get_xticks()
     assert len(ticks) >= 3 and np.allclose(np.log10(ticks), np.round(np.log10(ticks)))  # decades
     assert "top axis: " + label in fig.alt_text
+
+
+def test_the_book_hands_each_figures_alt_text_to_myst_nb(inline_formatter):
+    nbformat = pytest.importorskip("nbformat")
+    from tools.book import _clean_outputs
+
+    fig = plots.image_grid(_imgs(4), title="four digits")
+    data, metadata = inline_formatter.format(fig)
+    nb = nbformat.v4.new_notebook()
+    with_fig, without = nbformat.v4.new_code_cell("fig"), nbformat.v4.new_code_cell("print(1)")
+    with_fig.outputs = [nbformat.v4.new_output("display_data", data={"image/png": data["image/png"]}, metadata=metadata)]
+    without.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+    nb.cells = [with_fig, without]
+    _clean_outputs(nb)
+    assert with_fig.metadata["mystnb"]["image"]["alt"] == fig.alt_text  # myst-nb's per-cell image options
+    assert "mystnb" not in without.metadata
