@@ -38,7 +38,7 @@ from .device import seed as make_generator
 from .device import model_device
 from .interpolation import path as noise_path
 from . import sampling
-from .plots import display_array
+from .plots import capped_size, display_array
 from .sampling import ddim_sample, respaced_ancestral_sample
 
 EXPLORER_STEPS = (5, 10, 20, 50, 100, 250, 500)  # offered when T allows; 1000 sequential calls would not answer within 1.5 s
@@ -227,7 +227,7 @@ def _interpolation_canvas(panels):
     """Image panels ``[(sampler name, label), …]`` (DDIM, ancestral run 1, run 2) in one reused figure."""
     import numpy as np
 
-    canvas = _FigureCanvas((2.3 * len(panels), 2.75))
+    canvas = _FigureCanvas(capped_size(2.3 * len(panels), 2.75))
     axes = canvas.fig.subplots(1, len(panels))
     ims = []
     for ax, (kind, label) in zip(axes, panels):
@@ -333,7 +333,7 @@ def _explorer_canvas(n_panels, n_paths, data, lim, size):
 
     from . import plots
 
-    canvas = _FigureCanvas((size * n_panels, size + 0.35))
+    canvas = _FigureCanvas(capped_size(size * n_panels, size + 0.35))
     axes = canvas.fig.subplots(1, n_panels)
     colors = [plots.COLORS[k % len(plots.COLORS)] for k in range(n_paths)]
     panels = []

@@ -151,13 +151,19 @@ def solution_badges(chapter_block: str, chapter: Path, solution: Path, root: Pat
 
 # --------------------------------------------------------------------------- staging
 def _clean_outputs(nb) -> None:
-    """Drop widget state and widget views that have a static fallback (the stored PNG)."""
+    """Drop widget state and widget views that have a static fallback (the stored PNG); hand each
+    figure's alt text (its PNG output's metadata, set by the figure helpers) to myst-nb, which reads
+    image options from the cell's ``mystnb.image`` metadata only."""
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             data = out.get("data", {})
             if WIDGET_VIEW in data and len(data) > 1:
                 del data[WIDGET_VIEW]
+        alts = [out.get("metadata", {}).get("image/png", {}).get("alt") for out in cell.get("outputs", [])]
+        alts = [a for a in alts if a]
+        if alts:
+            cell.metadata.setdefault("mystnb", {}).setdefault("image", {}).setdefault("alt", " / ".join(alts))
 
 
 def stage_notebook(src: Path, dest: str, linker: Linker, stage: Path, chapters: dict[str, Path]) -> None:

@@ -178,7 +178,7 @@ assert 30 < f_256 / f_cifar < 50, "the 256x256 network costs about 40x the CIFAR
 # None of these numbers appears in the DDPM or DDIM papers, and none says what image size it means. What the papers do report (per-image figures derived below from their batch figures):
 #
 # * DDPM (Ho et al. 2020, §4): a batch of 256 CIFAR-10 images in 17 s, and a batch of 128 images at 256×256 in 300 s, on a TPU v3-8.
-# * DDIM (Song et al. 2021, §5): about 20 hours for 50K 32×32 images and nearly 1000 hours for 50K 256×256 images from a DDPM, on one RTX 2080 Ti.
+# * DDIM (Song et al. 2021, §1): about 20 hours for 50K 32×32 images and nearly 1000 hours for 50K 256×256 images from a DDPM, on one RTX 2080 Ti.
 #
 # And what we can compute: a GPU cannot beat its peak arithmetic rate, so (FLOPs per image) / (peak FLOP/s) is a lower bound on the time per image. NVIDIA's V100 datasheet gives 15.7 TFLOP/s in fp32 and 125 TFLOP/s in fp16 on its tensor cores (SXM2 version).
 
@@ -232,25 +232,25 @@ runs = {(name, k): (lambda sampler=sampler, k=k: sampler(mnist.model, mnist.sche
 # every (sampler, steps) pair in ONE interleaved measurement: a burst of load hits all of them alike
 t_by_run = dl.costs.time_interleaved(runs, repeats=5, warmup=0, device=device)
 timings = {name: [t_by_run[(name, k)] for k in step_counts] for name in samplers_timed}
-fits = {name: dl.costs.fit_line(step_counts, ts) for name, ts in timings.items()}
+fits = {name: dl.stats.fit_line(step_counts, ts) for name, ts in timings.items()}
 
 # %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 dl.Table(["sampler", *[f"{k} steps" for k in step_counts], "seconds per step (slope)", "R^2 of the line"],
-         [[name, *[dl.costs.format_seconds(s) for s in ts], dl.costs.format_seconds(fits[name][0]), f"{fits[name][2]:.4f}"]
+         [[name, *[dl.costs.format_seconds(s) for s in ts], dl.costs.format_seconds(fits[name].slope), f"{fits[name].r2:.4f}"]
           for name, ts in timings.items()], caption=f"batch of 2 digits, {dl.device_name(device)}")
 
 # %% slideshow={"slide_type": "-"}
-slope, intercept, _ = fits["DDIM"]
+slope, intercept = fits["DDIM"].slope, fits["DDIM"].intercept
 dl.plots.curves(step_counts, {**{f"{n} (measured)": ts for n, ts in timings.items()},
                               "least-squares straight line": [slope * k + intercept for k in step_counts]},
                 xlabel="number of sampling steps = network calls", ylabel="seconds per batch of 2 digits",
                 title="Sampling time grows linearly with the number of steps")
 
 # %% slideshow={"slide_type": "-"}
-for name, (slope_n, _, r2) in fits.items():
-    assert r2 > 0.95, f"{name}: time is linear in the step count (R^2 = {r2:.4f})"
-    assert slope_n > 0
+for name, line in fits.items():
+    assert line.r2 > 0.95, f"{name}: time is linear in the step count (R^2 = {line.r2:.4f})"
+    assert line.slope > 0
 
 # %% [markdown] slideshow={"slide_type": "-"}
 # The points lie on a line: every step is one more network call, and the call dominates everything else the loop does. The slope is the price of one step; at $T=1000$ it is paid a thousand times. The only lever is therefore the **number of steps**.

@@ -158,28 +158,38 @@ err = {t: dl.mean_se(per_digit_mse(recon[t], digits.repeat_interleave(2, 0)).vie
 between = {t: dl.mean_se(per_digit_mse(recon[t][0::2], recon[t][1::2])) for t in (999, 249)}
 err["ddim"] = dl.mean_se(per_digit_mse(round_trip, digits))
 unrelated_digits = dl.mean_se(per_digit_mse(digits, digits.roll(1, 0)))
+true_label = dl.metrics.classify(digits, classifier).argmax(1).cpu()
+same_label = {t: dl.mean_se((dl.metrics.classify(recon[t], classifier).argmax(1).cpu().view(-1, 2)
+                             == true_label[:, None]).double().mean(1)) for t in (999, 249)}  # per digit, 2 attempts
+same_label["ddim"] = dl.mean_se((dl.metrics.classify(round_trip, classifier).argmax(1).cpu() == true_label).double())
 dl.plots.image_rows({"original": digits, **{f"back from t={t}": recon[t][0::2] for t in (999, 249)},
                      "again from t=249": recon[249][1::2], "DDIM round trip": round_trip}, size=1.1,
-                    title="Sampling back from a noised digit gives new digits; DDIM's round trip returns it")
+                    title="Sampling back from t = 999 gives new digits; from t = 249 it keeps the digit, "
+                          "not its details; DDIM's round trip returns it")
 
 # %% slideshow={"slide_type": "-"}
-dl.Table(["route back to the image", "MSE to the original", "MSE between the two attempts"],
-         [[f"ancestral, back from t = {t}", err[t], between[t]] for t in (999, 249)]
-         + [[f"DDIM encode + decode ({ddim_steps} steps each way)", err["ddim"], "0 (deterministic)"],
-            ["yardstick: two different held-out digits", unrelated_digits, ""]],
+dl.Table(["route back to the image", "MSE to the original", "MSE between the two attempts",
+          "classified as the original's digit"],
+         [[f"ancestral, back from t = {t}", err[t], between[t], same_label[t]] for t in (999, 249)]
+         + [[f"DDIM encode + decode ({ddim_steps} steps each way)", err["ddim"], "0 (deterministic)", same_label["ddim"]],
+            ["yardstick: two different held-out digits", unrelated_digits, "", ""]],
          caption=f"{n_digits} held-out digits, 2 ancestral attempts each; mean ± se over digits; images in [-1, 1]")
 
 # %% slideshow={"slide_type": "fragment"}
+print(f"classified as the original's digit: from t = 999 {same_label[999]}, from t = 249 {same_label[249]}")
 assert dl.clearly_less(0, between[999]) and dl.clearly_less(0, between[249]), "the two attempts differ from each other"
 assert dl.clearly_less(err[249], err[999]), "starting lower keeps more of the original"
 assert dl.clearly_less(err["ddim"], err[249]), "even from t = 249 the stochastic route is worse than DDIM's round trip"
 assert not dl.clearly_less(err[999], 0.5 * unrelated_digits.value), \
     "from t = 999 the result is about as far from the original as an unrelated digit"
+assert dl.clearly_less(err[249], 0.5 * unrelated_digits.value), "from t = 249 the result stays close to the original"
+assert same_label[249].value > 0.5 and dl.clearly_less(same_label[999], same_label[249]), \
+    "from t = 249 most attempts keep the original's digit; from t = 999 clearly fewer do"
 print(f"error from t = 999 / DDIM round trip: {err[999].value / err['ddim'].value:.0f}x; "
       f"from t = 249 / DDIM: {err[249].value / err['ddim'].value:.0f}x")
 
 # %% [markdown] slideshow={"slide_type": "-"}
-# From $t=999$ the digit is gone: the reconstructions are new digits, about as far from the original as an unrelated held-out digit is. From $t=249$ they keep more of it — $x_{249}$ still carries most of the signal — but the two attempts differ from each other and from the original. The DDIM round trip returns the digit with an error many times smaller. Ancestral sampling has no encoder because there is no single noise "behind" an image: the image depends on $x_T$ *and* on every later noise draw.
+# From $t=999$ the digit is gone: the reconstructions are new digits, about as far from the original as an unrelated held-out digit is, and clearly fewer of them than from $t=249$ are even classified as the original's digit (the printout). From $t=249$ the digit survives — $x_{249}$ still carries most of the signal: most attempts are classified as the original's digit and their error is well below an unrelated digit's — but the two attempts differ from each other and from the original in the details. So "sampling back gives a new image" holds from high noise levels; from $t=249$ what is new is the handwriting, not the digit. The DDIM round trip returns the digit with an error many times smaller. Ancestral sampling has no encoder because there is no single noise "behind" an image: the image depends on $x_T$ *and* on every later noise draw.
 #
 # ## Problem 3 · A preview: interpolation without continuity
 #
@@ -223,11 +233,12 @@ assert dl.clearly_less(0.3, share["ancestral"]), "each ancestral step between fr
 # %% slideshow={"slide_type": "-"}
 fork_levels = (999, 600, 500, 400, 300, 200, 100, 50)  # fork at the first kept timestep at or below each level
 ks = sorted({min(int((timesteps > t).sum()), len(table) - 2) for t in fork_levels})  # keep >= 1 noisy step after the fork
-fork = {0: same_xT}  # forking at k = 0 is Problem 1
+fork, fork_labels = {0: same_xT}, {0: labels}  # forking at k = 0 is Problem 1
 for k in ks[1:]:
     finals = dl.run_chain(model, trajectory[k].repeat_interleave(n_forks, 0), table[k:], generator=dl.seed(100 + k),
                           clip_x0=clip, progress=False)
-    fork[k] = dl.metrics.group_spread(finals, dl.metrics.classify(finals, classifier).argmax(1), n_bases)
+    fork_labels[k] = dl.metrics.classify(finals, classifier).argmax(1)
+    fork[k] = dl.metrics.group_spread(finals, fork_labels[k], n_bases)
 t_fork = [int(timesteps[k]) for k in ks]
 dl.Table(["fork after step k", "at level t", "pixel MSE between forks", "forks with the same digit label"],
          [[k, t, fork[k]["mse"], fork[k]["agree"]] for k, t in zip(ks, t_fork)],
@@ -235,13 +246,18 @@ dl.Table(["fork after step k", "at level t", "pixel MSE between forks", "forks w
 
 # %% slideshow={"slide_type": "-"}
 chance = unrelated["agree"]
+last = ks[-1]
+to_snr, _, snr_label = snr = dl.plots.snr_axis(schedule)  # SNR_t = alpha_bar_t / (1 - alpha_bar_t)
 t_open = min(t for k, t in zip(ks, t_fork) if not dl.clearly_less(chance, fork[k]["agree"]))
-t_settled = max([t for k, t in zip(ks, t_fork) if fork[k]["agree"].value >= 0.85] or [t_fork[-1]])
+# decided: the earliest fork below t_open whose agreement is no longer clearly below that of the last fork
+t_decided = max(t for k, t in zip(ks, t_fork) if t < t_open and not dl.clearly_less(fork[k]["agree"], fork[last]["agree"]))
 fig = dl.plots.curves(t_fork, {"ancestral: forks of one chain": [fork[k]["agree"] for k in ks]},
                       hlines={"runs from different x_T (chance agreement)": chance},
                       xlabel="noise level t at which the chain is forked (999 = at x_T)",
-                      ylabel="fraction of fork pairs with the same digit label",
-                      title=f"Which digit a chain draws is still open at t = {t_open} and settled by t = {t_settled}")
+                      ylabel="fraction of fork pairs with the same digit label", secondary_x=snr,
+                      title=f"Which digit a chain draws is decided between t = {t_open} and t = {t_decided} "
+                            f"(SNR {to_snr(t_open):.2g} to {to_snr(t_decided):.2g})")
+fig.axes[0].axvspan(t_decided, t_open, color="0.6", alpha=0.15, lw=0)  # the decision range
 fig.axes[0].invert_xaxis()  # the chain runs from left to right
 fig
 
@@ -249,10 +265,44 @@ fig
 fig = dl.plots.curves(t_fork, {"ancestral: forks of one chain": [fork[k]["mse"] for k in ks]},
                       hlines={"runs from different x_T": unrelated["mse"]},
                       xlabel="noise level t at which the chain is forked (999 = at x_T)",
-                      ylabel="pixel MSE between the forks' final samples", logy=True,
-                      title="The pixels keep changing after the digit is settled: coarse first, details last")
+                      ylabel="pixel MSE between the forks' final samples", logy=True, secondary_x=snr,
+                      title="The pixels keep changing after the digit is decided: coarse first, details last")
 fig.axes[0].invert_xaxis()
 fig
+
+# %% slideshow={"slide_type": "fragment"}
+import numpy as np
+
+
+def agreement_by_base(lab):  # labels of n_bases x n_forks runs -> fraction of agreeing fork pairs, per base chain
+    lab = lab.cpu().view(n_bases, n_forks)
+    pairs = torch.triu_indices(n_forks, n_forks, 1)
+    return (lab[:, pairs[0]] == lab[:, pairs[1]]).double().mean(1)
+
+def halfway_level(agree):  # agree: (levels, bases) -> the t at which the mean agreement first reaches halfway
+    mean = agree.mean(1).numpy()
+    target = 0.5 * (chance.value + mean[-1])  # halfway from chance to the last fork's agreement
+    log_snr = np.log(to_snr(np.array(t_fork, dtype=float)))
+    j = next((i for i, m in enumerate(mean) if m >= target), len(mean) - 1)
+    if j == 0 or mean[j] == mean[j - 1]:
+        return float(t_fork[j])
+    w = (target - mean[j - 1]) / (mean[j] - mean[j - 1])  # linear in log SNR between the two fork levels
+    return float(snr[1](np.exp(log_snr[j - 1] + w * (log_snr[j] - log_snr[j - 1]))))
+
+
+agree = torch.stack([agreement_by_base(fork_labels[k]) for k in ks])  # (levels, base chains)
+t_half = halfway_level(agree)
+g = dl.seed(40)
+boot = np.array([halfway_level(agree[:, torch.randint(0, n_bases, (n_bases,), generator=g)]) for _ in range(1000)])
+lo, hi = np.percentile(boot, [2.5, 97.5])
+print(f"undecided down to t = {t_open} (SNR {to_snr(t_open):.2g}); decided by t = {t_decided} (SNR {to_snr(t_decided):.2g})")
+print(f"agreement reaches halfway from chance to the last fork's at t = {t_half:.0f} "
+      f"(95 % bootstrap interval over base chains: t = {hi:.0f} to {lo:.0f}; SNR {to_snr(t_half):.2g}, "
+      f"interval {to_snr(hi):.2g} to {to_snr(lo):.2g})")
+assert t_decided < t_open < 999, "the digit is still open well after x_T, and decided below that level"
+k_decided = ks[t_fork.index(t_decided)]
+assert dl.clearly_less(chance, fork[k_decided]["agree"]), "at the 'decided' level forks agree clearly above chance"
+assert to_snr(t_decided) < 2, "the digit is decided before the signal-to-noise ratio reaches 2"
 
 # %% slideshow={"slide_type": "fragment"}
 first, last = ks[0], ks[-1]
@@ -260,7 +310,6 @@ mid = min(ks, key=lambda k: abs(int(timesteps[k]) - 500))  # the fork nearest t 
 print(f"fork at t = {t_fork[0]}: agreement {fork[first]['agree']}, MSE {fork[first]['mse']}")
 print(f"fork at t = {int(timesteps[mid])}: agreement {fork[mid]['agree']}, MSE {fork[mid]['mse']}")
 print(f"fork at t = {t_fork[-1]}: agreement {fork[last]['agree']}, MSE {fork[last]['mse']}")
-assert t_open < 999 and t_settled < t_open, "the digit is decided well after x_T, and then settled"
 assert dl.clearly_less(fork[first]["agree"], fork[last]["agree"]), "forks taken late agree on the digit, forks at x_T do not"
 assert dl.clearly_less(fork[last]["mse"], fork[first]["mse"]), "late forks end closer together in pixels"
 assert not dl.clearly_less(fork[mid]["mse"], 0.5 * fork[first]["mse"].value), \
@@ -268,11 +317,11 @@ assert not dl.clearly_less(fork[mid]["mse"], 0.5 * fork[first]["mse"].value), \
 assert dl.clearly_less(0, fork[last]["mse"]), "late forks (which agree on the digit, asserted above) still differ in the pixels"
 
 # %% [markdown] slideshow={"slide_type": "-"}
-# Read the two curves from left to right, the direction the chain runs. Forked at $x_T$ or anywhere down to the level named in the first title, the forks agree on the digit no more clearly than runs from *different* starting noises: nothing has been decided yet, although the chain has already taken a large share of its steps. Below that level the digit gets decided, and forks taken after the second level of the title agree on it. Their pixels still differ, because stroke shape, thickness and position are decided last. Diffusion sampling works coarse to fine, and the fresh noise $\sigma_t z$ drawn while the content is still open is what decides it.
+# Read the two curves from left to right, the direction the chain runs; the top axis gives each level's signal-to-noise ratio $\bar\alpha_t/(1-\bar\alpha_t)$. Forked at $x_T$ or anywhere down to the first level of the title, the forks agree on the digit no more clearly than runs from *different* starting noises: nothing has been decided yet, although the chain has already taken a large share of its steps. Between the two levels of the title (the shaded band) the agreement climbs; at the second one it is no longer clearly below that of the latest forks: the digit is decided. Where exactly inside that range it happens is known only roughly with `n_bases` base chains — the printout gives the level at which the agreement is halfway up, with its bootstrap interval. On the top axis the digit is decided before the signal-to-noise ratio reaches 2 — while the noise is still about as strong as the signal, or stronger (the printout gives the range's ratios). The forks' pixels still differ, because stroke shape, thickness and position are decided last. Diffusion sampling works coarse to fine, and the fresh noise $\sigma_t z$ drawn while the content is still open is what decides it.
 #
 # This is the root cause of all three problems: the output is a function of $x_T$ **and** of the noise of every step that comes after it, and the steps that decide the digit come long after $x_T$. So $x_T$ alone neither reproduces, nor encodes, nor interpolates an image. Remove $\sigma_t z$ — a deterministic sampler, notebook 06 — and all three problems go away together.
 #
-# **Summary.** Runs from one $x_T$ differ about as much as runs from unrelated noises; seeding the generator makes the whole run repeat bit for bit. Noising a digit and sampling back yields new digits, with an error many times that of DDIM's deterministic round trip. Stochastic interpolation jumps between unrelated frames. Forking chains shows the digit being decided only in the second half of the chain, and the details after it — by the step noise, not by $x_T$.
+# **Summary.** Runs from one $x_T$ differ about as much as runs from unrelated noises; seeding the generator makes the whole run repeat bit for bit. Noising a digit to $t=999$ and sampling back yields new digits; from $t=249$ the digit survives but not its details, and the error is still many times that of DDIM's deterministic round trip. Stochastic interpolation jumps between unrelated frames. Forking chains shows the digit being decided only in the second half of the chain, and the details after it — by the step noise, not by $x_T$.
 
 # %% [markdown] slideshow={"slide_type": "slide"} tags=["exercises"]
 # ## Key takeaways
