@@ -105,3 +105,17 @@ def test_the_round_trip_sees_what_jupyterlab_changes(tmp_path):
     assert ipynb != before
     nbio.write(nbio.read(path), path)  # what every tool that writes a notebook does
     assert _jupyterlab_open_and_save(path)[0] == path.read_text() != before
+
+
+@pytest.mark.parametrize("path", ALL, ids=[p.name for p in ALL])
+def test_what_readers_see_carries_no_test_machinery(path):
+    """nbval's markers are cell tags, not comments in the code readers copy; no cell reports test mode."""
+    nb = nbio.read(path)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        assert "# NBVAL" not in cell.source, f"{path.name}: an nbval marker comment (use the cell tag)"
+        assert "test mode" not in cell.source, f"{path.name}: a cell speaks of test mode"
+        for tag in cell.metadata.get("tags", []):
+            assert not tag.startswith("nbval") or tag in {"nbval-ignore-output", "nbval-check-output", "nbval-skip",
+                                                          "nbval-raises-exception"}, tag

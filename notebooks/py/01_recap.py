@@ -86,8 +86,7 @@ print(f"device: {dl.device_name(device)}")
 #
 # *Indexing.* The papers count $t=1,\dots,T$; Python arrays count from 0. In the package, index `t` runs over $0,\dots,999$ and stands for the paper's $t+1$: `schedule.alpha_bar[t]` $=\prod_{s=0}^{t}\alpha_s$, and index 999 is the last, noisiest level.
 
-# %% slideshow={"slide_type": "-"}
-# NBVAL_CHECK_OUTPUT
+# %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
 schedule = dl.NoiseSchedule.linear()  # T = 1000, beta from 1e-4 to 0.02 (DDPM)
 levels = [0, 50, 200, 500, 999]
 dl.Table(["index t", "beta_t", "alpha_bar_t", "signal scale sqrt(alpha_bar)", "noise std sqrt(1 - alpha_bar)"],
@@ -229,8 +228,7 @@ assert torch.allclose(x_prev_by_hand, x_prev_package, rtol=1e-5, atol=1e-6), "on
 assert table.sigma[-1] == 0.0 and all(s > 0 for s in table.sigma[:-1]), "noise at every step except the last"
 print("the package's step is the equation, to float32 rounding")
 
-# %% slideshow={"slide_type": "fragment"}
-# NBVAL_CHECK_OUTPUT
+# %% slideshow={"slide_type": "fragment"} tags=["nbval-check-output"]
 sigma_max, c_x_max = max(table.sigma), max(table.c_x)
 print(f"largest sigma_t = sqrt(beta_max) = {sigma_max:.4f};  largest c_x = 1/sqrt(alpha_t) = {c_x_max:.4f}")
 assert abs(sigma_max - 0.02 ** 0.5) < 1e-9, "sigma_t is at most sqrt(0.02) = 0.141"
@@ -327,8 +325,7 @@ assert mnist_calls == mnist.schedule.T == 1000, mnist_calls
 #
 # Look back at the loop: **every step calls the network once, and step $t-1$ cannot start before step $t$ has finished**, because its input is step $t$'s output — the Markov chain of section 2. A batch of images shares each call, but the chain itself is strictly sequential: one sample costs $T=1000$ network evaluations (NFE), whatever the hardware. The counter confirms it for both models:
 
-# %% slideshow={"slide_type": "-"}
-# NBVAL_CHECK_OUTPUT
+# %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
 dl.Table(["model", "parameters", "steps T", "network calls per run", "samples per run", "calls per sample"],
          [["toy2d (MLP)", dl.count_parameters(toy.model), toy.schedule.T, toy_calls, "batch", toy_calls],
           ["mnist (UNet)", dl.count_parameters(mnist.model), mnist.schedule.T, mnist_calls, "batch", mnist_calls]])

@@ -77,8 +77,7 @@ print(f"device: {dl.device_name(device)}")
 #
 # The number of network calls per sample does not need a stopwatch: it is the length of the sampler's step table, and the counting wrapper of notebook 01 agrees with it.
 
-# %% slideshow={"slide_type": "-"}
-# NBVAL_CHECK_OUTPUT
+# %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
 mnist = dl.load_pretrained("mnist", device)
 T = mnist.schedule.T
 nfe_ddpm = dl.ancestral_table(mnist.schedule).nfe
@@ -127,8 +126,7 @@ rows = [dl.costs.cost_row("DDPM, digit UNet (16x16)", nfe_ddpm, s_mnist, f_mnist
         dl.costs.cost_row("DDPM, CIFAR-10 UNet (32x32)", nfe_ddpm, s_cifar, f_cifar),
         dl.costs.cost_row("one pass, CIFAR-10 UNet", 1, s_gen_cifar, f_cifar)]
 
-# %% slideshow={"slide_type": "-"}
-# NBVAL_IGNORE_OUTPUT
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 dl.costs.cost_table(rows, ratio_pairs=[(0, 1), (2, 3)],
                     caption=f"Measured on {dl.device_name(device)} at batch size 1; "
                             f"'time / image' for DDPM = {nfe_ddpm} x time / call.")
@@ -156,8 +154,7 @@ ddpm_256 = lambda: dl.UNet(image_size=256, in_channels=3, base_channels=128, cha
 n_params_256, f_256 = dl.costs.meta_flops(ddpm_256, (3, 256, 256), t=T // 2)
 n_params_32, f_cifar_meta = dl.costs.meta_flops(dl.ddpm_cifar10_unet, (3, 32, 32), t=T // 2)
 
-# %% slideshow={"slide_type": "-"}
-# NBVAL_CHECK_OUTPUT
+# %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
 dl.Table(["network", "parameters", "FLOPs / call", "FLOPs / 1000-step image", "counted on"],
          [["DDPM CIFAR-10, 32x32", f"{n_params_32 / 1e6:.1f}M", f"{f_cifar:.3g}", f"{1000 * f_cifar:.3g}", "real tensors (section 2)"],
           ["DDPM CIFAR-10, 32x32", f"{n_params_32 / 1e6:.1f}M", f"{f_cifar_meta:.3g}", f"{1000 * f_cifar_meta:.3g}", "meta device"],
@@ -182,8 +179,7 @@ assert 30 < f_256 / f_cifar < 50, "the 256x256 network costs about 40x the CIFAR
 #
 # And what we can compute: a GPU cannot beat its peak arithmetic rate, so (FLOPs per image) / (peak FLOP/s) is a lower bound on the time per image. NVIDIA's V100 datasheet gives 15.7 TFLOP/s in fp32 and 125 TFLOP/s in fp16 on its tensor cores (SXM2 version).
 
-# %% slideshow={"slide_type": "-"}
-# NBVAL_IGNORE_OUTPUT
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 per_img = {"DDPM paper, CIFAR-10 32x32, TPU v3-8": 17 / 256, "DDIM paper, 32x32, RTX 2080 Ti": 20 * 3600 / 50_000,
            "DDPM paper, 256x256, TPU v3-8": 300 / 128, "DDIM paper, 256x256, RTX 2080 Ti": 1000 * 3600 / 50_000}
 dl.Table(["published anchor", "time / image", "time for 50K images"],
@@ -191,8 +187,7 @@ dl.Table(["published anchor", "time / image", "time for 50K images"],
          + [[f"measured here: CIFAR-10 UNet, {dl.device_name(device)}", dl.costs.format_seconds(rows[2]["s_per_image"]),
              dl.costs.format_seconds(rows[2]["s_total"])]])
 
-# %% slideshow={"slide_type": "-"}
-# NBVAL_CHECK_OUTPUT
+# %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
 V100_PEAK = {"fp32": 15.7e12, "fp16 tensor cores": 125e12}  # FLOP/s, NVIDIA V100 (SXM2) datasheet
 claimed_flops, claimed_seconds = 1e15, 20.0
 flops_per_image = {"32x32 (CIFAR-10)": 1000 * f_cifar, "256x256 (LSUN, CelebA-HQ)": 1000 * f_256}
@@ -234,8 +229,7 @@ t_by_run = dl.costs.time_interleaved(runs, repeats=5, warmup=0, device=device)
 timings = {name: [t_by_run[(name, k)] for k in step_counts] for name in samplers_timed}
 fits = {name: dl.stats.fit_line(step_counts, ts) for name, ts in timings.items()}
 
-# %% slideshow={"slide_type": "-"}
-# NBVAL_IGNORE_OUTPUT
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 dl.Table(["sampler", *[f"{k} steps" for k in step_counts], "seconds per step (slope)", "R^2 of the line"],
          [[name, *[dl.costs.format_seconds(s) for s in ts], dl.costs.format_seconds(fits[name].slope), f"{fits[name].r2:.4f}"]
           for name, ts in timings.items()], caption=f"batch of 2 digits, {dl.device_name(device)}")

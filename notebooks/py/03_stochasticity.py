@@ -116,8 +116,7 @@ print(f"MSE sharing x_T / MSE unrelated: {same_xT['mse'].value / unrelated['mse'
 #
 # **This is not irreproducibility in the software sense.** The sampler is stochastic, but its randomness is ours to control: all of it comes from one `torch.Generator`. Seed that generator and the *whole run* — the noise of every step after $x_T$ — repeats bit for bit. We run one chain from each $x_T$ (the "base chains" that the fork experiment below will split), keep its trajectory, and run it again:
 
-# %% slideshow={"slide_type": "fragment"}
-# NBVAL_CHECK_OUTPUT
+# %% slideshow={"slide_type": "fragment"} tags=["nbval-check-output"]
 base, trajectory = dl.run_chain(model, x_T, table, generator=dl.seed(2), clip_x0=clip, progress=False,
                                 return_trajectory=True)
 again = dl.run_chain(model, x_T, table, generator=dl.seed(2), clip_x0=clip, progress=False)
