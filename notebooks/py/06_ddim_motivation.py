@@ -15,7 +15,7 @@
 # <!-- /badges -->
 #
 # <!-- prereq -->
-# **Prerequisites** notebooks 01–05 (ancestral step, respacing, the limitations measured); notebook 05's spacings · **Time to read** ~30 min · **Time to run** ~50 s (laptop CPU) · **Exercises** 5, ~30 min
+# **Prerequisites** notebooks 01–05 (ancestral step, respacing, the limitations measured); notebook 05's spacings · **Time to read** ~30 min · **Time to run** ~65 s (laptop CPU) · **Exercises** 5, ~30 min
 # <!-- /prereq -->
 
 # %% slideshow={"slide_type": "skip"}
@@ -346,13 +346,18 @@ def order10(clip):
     return " < ".join(ranked), per
 
 ranked, per = order10(False)
-d_end = dl.mean_se((per["linspace"] - per["trailing"]).tolist())  # same start (999), different end: 0 vs 99
-d_start = dl.mean_se((per["linspace"] - per["leading"]).tolist())  # same end (0), different start: 999 vs 900
-cause = ("the end of the sub-sequence: ending at t = 0 instead of 99" if dl.clearly_less(d_end, 0.0)
-         and not dl.clearly_less(0.0, d_start) else "not the end alone (linspace and trailing do not clearly differ)")
+d_end = dl.mean_se((per["linspace"] - per["trailing"]).tolist())  # same start (999), end 0 vs 99
+d_start = dl.mean_se((per["linspace"] - per["leading"]).tolist())  # same end (0), start 999 vs 900
+
+def effect(d, what):
+    """A sentence for one paired difference of MSEs (positive: the first spacing is worse). Used below."""
+    if not dl.clearly_different(d, 0.0):
+        return f"{what}: no clear difference ({d:.4f})"
+    return f"{what}: {'costs' if d.value > 0 else 'saves'} {abs(d.value):.4f} ± {d.se:.4f} of MSE"
+
 print(f"10 steps, decoded without clipping, best to worst: {ranked} (baseline {baseline:.3f})")
-print(f"linspace − trailing (same start 999, end 0 vs 99): {d_end:.4f}; linspace − leading (same end 0, start 999 vs 900): "
-      f"{d_start:.4f} → what matters here is {cause}")
+print(effect(d_start, "starting at t = 999 instead of 900 (linspace vs leading, both end at 0)"))
+print(effect(d_end, "ending at t = 0 instead of 99 (linspace vs trailing, both start at 999)"))
 raw = recon[("trailing", 10, False)]
 print(f"trailing, 10 steps, unclipped: pixels span [{raw.min():.2f}, {raw.max():.2f}] (data: [-1, 1])")
 
