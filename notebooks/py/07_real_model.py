@@ -64,7 +64,7 @@ import torch
 import ddpm_lessons as dl
 
 device = dl.default_device()
-print(f"device: {dl.device_name(device)} | test mode: {dl.fast_mode()}")
+print(f"device: {dl.device_name(device)}")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1 · Loading DDPM's CIFAR-10 model
