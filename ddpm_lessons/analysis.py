@@ -277,14 +277,15 @@ class AncestralSamplingAnalyzer:
             self._space = FeatureSpace(self.classifier, self.reference_images, dims=self.feature_dims)
         return self._space
 
-    def quality(self, x: torch.Tensor, seed: int = 0) -> tuple[dict, dict, dict]:
+    def quality(self, x: torch.Tensor, seed: int = 0, *, floors: bool = True) -> tuple[dict, dict, dict]:
         """(quality Estimates, floors, paired data) of samples ``x``, the floors at the same n.
 
         2D: ``energy_distance`` (mean ± se over 5 disjoint groups, each against its own fresh true
         set drawn from ``seed``, so two sample sets scored with one seed meet the same true sets)
         and its true-vs-true floor; ``log_likelihood`` (mean ± se) and that of real data. Images:
         ``fd`` and ``kid`` in classifier features (bootstrap se), FD's real-vs-real floor, the ``confident``
-        fraction (binomial se) and that of real digits.
+        fraction (binomial se) and that of real digits. ``floors=False`` skips the floors (they
+        depend only on n, so a measurement computes them once) and returns ``{}`` for them.
         """
         from . import metrics
 
@@ -293,24 +294,28 @@ class AncestralSamplingAnalyzer:
             groups, m = 5, len(x) // 5
             g = make_generator(seed)
             eds = [metrics.energy_distance(x[k * m:(k + 1) * m], self.mixture.sample(m, g)) for k in range(groups)]
-            _, ed_floor = metrics.energy_distance_with_floor(x, self.mixture, generator=make_generator(seed + 1))
-            real = self.mixture.sample(max(len(x), 5000), make_generator(seed + 2))
             lp = self.mixture.log_prob(x).double()
-            return ({"energy_distance": mean_se(eds, how=f"mean ± se over {groups} groups of {m} samples"),
-                     "log_likelihood": metrics.log_likelihood_estimate(x, self.mixture)},
-                    {"energy_distance": ed_floor, "log_likelihood": metrics.log_likelihood_estimate(real, self.mixture)},
-                    {"ed_groups": eds, "log_likelihood": lp})
+            quality = {"energy_distance": mean_se(eds, how=f"mean ± se over {groups} groups of {m} samples"),
+                       "log_likelihood": metrics.log_likelihood_estimate(x, self.mixture)}
+            fl = {}
+            if floors:
+                _, ed_floor = metrics.energy_distance_with_floor(x, self.mixture, generator=make_generator(seed + 1))
+                real = self.mixture.sample(max(len(x), 5000), make_generator(seed + 2))
+                fl = {"energy_distance": ed_floor, "log_likelihood": metrics.log_likelihood_estimate(real, self.mixture)}
+            return quality, fl, {"ed_groups": eds, "log_likelihood": lp}
         if self.kind == "images":
             space, n, g = self.feature_space(), len(x), make_generator(seed)
-            real = self.floor_images[torch.randperm(len(self.floor_images), generator=g)[:n]]
+            real = self.floor_images[torch.randperm(len(self.floor_images), generator=g)[:n]]  # drawn first, always
             probs = metrics.classify(x, self.classifier)
             feats = space.features(x)
-            return ({"fd": space.fd(x, generator=g), "kid": space.kid(x, generator=g),
-                     "confident": metrics.confident_estimate(probs)},
-                    {"fd": space.floor(self.floor_images, n, generator=g),
-                     "confident": metrics.confident_estimate(metrics.classify(real, self.classifier))},
-                    {"features": feats, "fd_statistic": space.fd_of_features,
-                     "confident": (probs.max(1).values >= 0.9).double()})
+            quality = {"fd": space.fd(x, generator=g, features=feats), "kid": space.kid(x, generator=g, features=feats),
+                       "confident": metrics.confident_estimate(probs)}
+            fl = {}
+            if floors:
+                fl = {"fd": space.floor(self.floor_images, n, generator=g),
+                      "confident": metrics.confident_estimate(metrics.classify(real, self.classifier))}
+            return quality, fl, {"features": feats, "fd_statistic": space.fd_of_features,
+                                 "confident": (probs.max(1).values >= 0.9).double()}
         return {}, {}, {}
 
     # ------------------------------------------------------------------ 1. reproducibility
@@ -381,7 +386,7 @@ class AncestralSamplingAnalyzer:
                         out, secs, q, paired = ref, t_ref, q_ref, paired_ref
                     else:
                         out, secs = self._run(s, x_T, steps, seed + 1, spacing=spacing)
-                        q, _, paired = self.quality(out, seed=seed + 100)
+                        q, _, paired = self.quality(out, seed=seed + 100, floors=False)
                     if steps == T:
                         full_chain[(s, T, spacing)] = (out, secs, q, paired)
                     rows.append(Row(s, steps, spacing, secs / num_samples,

@@ -286,14 +286,17 @@ class FeatureSpace:
                              f"samples (else the covariance is rank-deficient and the FD is mostly bias), got {n}; "
                              f"use more samples or FeatureSpace(..., dims=k) with k <= {n // 2}")
 
-    def fd(self, samples, reps: int = 50, generator=None) -> Estimate:
-        f = self.features(samples)
+    def fd(self, samples, reps: int = 50, generator=None, *, features=None) -> Estimate:
+        """FD of the samples' features to the reference's, bootstrap se; ``features`` (from
+        :meth:`features`) saves the classifier pass when the caller has them already."""
+        f = self.features(samples) if features is None else features
         self._check_n(len(f))
         return bootstrap(self.fd_of_features, f, reps=reps, generator=generator)
 
-    def kid(self, samples, reps: int = 50, generator=None) -> Estimate:
+    def kid(self, samples, reps: int = 50, generator=None, *, features=None) -> Estimate:
         """:func:`kid` of the samples' features to the reference features (both resampled for the se)."""
-        return kid(self.features(samples), self.ref_features, reps=reps, generator=generator)
+        return kid(self.features(samples) if features is None else features, self.ref_features, reps=reps,
+                   generator=generator)
 
     def floor(self, pool: torch.Tensor, n: int, draws: int = 5, generator=None) -> Estimate:
         self._check_n(n)

@@ -113,11 +113,16 @@ def sample(name: str, model, schedule, x_T, *, steps=None, timesteps=None, spaci
 
 
 # --------------------------------------------------------------------------- the named samplers
+def _ancestral_name(variance: str) -> str:
+    """The registry name of the respaced ancestral sampler with σ² = β or β̃."""
+    return {"beta": "ancestral", "beta_tilde": "ancestral_beta_tilde"}[check_choice("variance", variance, ("beta", "beta_tilde"))]
+
+
 def ancestral_sample(model, schedule, x_T, *, variance="beta", t_start=None, clip_x0=None, generator=None,
                      progress=None, callback=None, return_trajectory=False):
     """Standard DDPM ancestral sampling (Algorithm 2): one network call per step, fresh noise σ_t·z
     at every step, σ² = β (``variance="beta"``) or β̃. ``t_start``: the level the given state is at."""
-    name = {"beta": "ancestral", "beta_tilde": "ancestral_beta_tilde"}[check_choice("variance", variance, ("beta", "beta_tilde"))]
+    name = _ancestral_name(variance)
     return sample(name, model, schedule, x_T, steps=check_schedule(schedule).T, t_start=t_start, clip_x0=clip_x0,
                   generator=generator, progress=progress, callback=callback, return_trajectory=return_trajectory)
 
@@ -135,7 +140,7 @@ def respaced_ancestral_sample(model, schedule, x_T, steps=None, *, timesteps=Non
                               variance="beta", t_start=None, clip_x0=None, generator=None, progress=None,
                               callback=None, return_trajectory=False):
     """Correct strided DDPM: ancestral sampling on the respaced schedule (new betas, same ᾱ)."""
-    name = {"beta": "ancestral", "beta_tilde": "ancestral_beta_tilde"}[check_choice("variance", variance, ("beta", "beta_tilde"))]
+    name = _ancestral_name(variance)
     return sample(name, model, schedule, x_T, steps=steps, timesteps=timesteps, spacing=spacing, t_start=t_start,
                   clip_x0=clip_x0, generator=generator, progress=progress, callback=callback,
                   return_trajectory=return_trajectory)
