@@ -57,7 +57,7 @@ def main(argv=None) -> int:
                                         rows, caption="sampler time / (calls × bare forward time)"), all(r[-1] for r in rows))
     if "diffusers_loop" in parts:
         try:
-            loop_rows = vs_diffusers.run_loop(device, args.repeats)
+            loop_rows = vs_diffusers.run_loop(device, max(args.repeats, 15))
         except ImportError:
             print('  diffusers is not installed: pip install -e ".[bench]"  (skipped)')
             loop_rows = []

@@ -12,8 +12,10 @@ Only the numbers (c_x, c_eps, sigma) and the timestep handed to the network diff
 sampler builds a :class:`StepTable` (in float64, before the loop) and :func:`run_chain` runs it.
 Every table builder has the same call shape ``builder(schedule, timesteps, **options)``.
 The loop does no host-device synchronisation: coefficients are Python floats (or, for one η per
-sample, small tensors moved to the device once), the per-step timestep batches are built once,
-and whether to draw noise is decided when the table is built.
+sample, small tensors moved to the device once), and whether to draw noise is decided when the
+table is built. What the loop needs of a table on a device (coefficients, timestep batches, the
+clipped-update numbers) is prepared once per (table, device, batch) and cached on the table; each
+step allocates one new tensor and updates it in place, and the noise is drawn into a reused buffer.
 
 x̂₀ clipping (``clip_x0=b``): at every step the predicted clean sample
 x̂₀ = (x_t − √(1−ᾱ_t)·eps)/√ᾱ_t (DDPM eq. 15) is clamped to [−b, b] and eps is recomputed from
@@ -218,18 +220,32 @@ def _call_model(model, x, t, step):
     return eps
 
 
-def _noise_drawer(x, generator):
-    """A function drawing fresh N(0, I) noise like ``x`` from ``generator``, on the generator's device.
+class _NoiseDrawer:
+    """Fresh N(0, I) noise like ``x`` from ``generator``, drawn on the generator's device.
 
     A CPU generator driving a CUDA sampler draws on the CPU and copies (one copy per step): this
-    makes a seed give the same noise on every device. A generator on x's device avoids the copy.
-    ``generator=None`` uses torch's global generator (as ``torch.randn`` does).
+    makes a seed give the same noise on every device. A generator on x's device draws into one
+    buffer the loop reuses (the noise never leaves the loop). ``generator=None`` uses torch's
+    global generator (as ``torch.randn`` does). Same values as ``torch.randn(x.shape, generator=…)``.
     """
-    gen_device = generator.device if generator is not None else x.device
-    shape, dtype, device = x.shape, x.dtype, x.device
-    if gen_device == device:
-        return lambda: torch.randn(shape, generator=generator, device=device, dtype=dtype)
-    return lambda: torch.randn(shape, generator=generator, device=gen_device, dtype=dtype).to(device, non_blocking=True)
+
+    def __init__(self, x, generator):
+        self.generator, self.shape, self.dtype, self.device = generator, x.shape, x.dtype, x.device
+        self.gen_device = generator.device if generator is not None else x.device
+        self.buffer = None
+
+    def __call__(self) -> torch.Tensor:
+        if self.gen_device != self.device:
+            return torch.randn(self.shape, generator=self.generator, device=self.gen_device,
+                               dtype=self.dtype).to(self.device, non_blocking=True)
+        if self.buffer is None:
+            self.buffer = torch.empty(self.shape, device=self.device, dtype=self.dtype)
+        return torch.randn(self.shape, generator=self.generator, out=self.buffer)
+
+    def add_to(self, x, sigma):
+        """x + sigma·z in place (``x`` is a tensor the loop owns); sigma a float or (B, 1, …)."""
+        z = self()
+        return x.add_(z, alpha=sigma) if isinstance(sigma, float) else x.addcmul_(z, sigma)
 
 
 def _on_device(column, x):
@@ -247,19 +263,73 @@ def _on_device(column, x):
 
 
 def _clipped_update(c_x, c_eps, x0_x, x0_eps):
-    """Coefficients of x_next = a_x·x + a_x0·x̂₀ᶜ. With clipping, eps is recomputed from the clipped
-    x̂₀ᶜ as eps = (x̂₀ᶜ − x0_x·x)/x0_eps, so c_x·x + c_eps·eps = (c_x − c_eps·x0_x/x0_eps)·x +
-    (c_eps/x0_eps)·x̂₀ᶜ: one update instead of recomputing eps (x0_eps ≠ 0 wherever ᾱ < 1)."""
-    a_x = [cx - ce * xx / xe for cx, ce, xx, xe in zip(c_x, c_eps, x0_x, x0_eps)]
-    a_x0 = [ce / xe for ce, xe in zip(c_eps, x0_eps)]
-    return a_x, a_x0
+    """Per-step numbers of the clipped update, in the scaled variable u = x̂₀/x0_x = x + r·eps.
+
+    x̂₀ = x0_x·x + x0_eps·eps (DDPM eq. 15) with x0_x = 1/√ᾱ_t > 0, so clamping x̂₀ to [−b, b] is
+    clamping u to [−b·lim, b·lim] with lim = 1/x0_x. With clipping, eps is recomputed from the
+    clipped x̂₀ᶜ as eps = (x̂₀ᶜ − x0_x·x)/x0_eps, so c_x·x + c_eps·eps = a_x·x + (c_eps/x0_eps)·x̂₀ᶜ
+    with a_x = c_x − c_eps·x0_x/x0_eps, i.e. x_next = a_x·x + k·uᶜ with k = c_eps·x0_x/x0_eps:
+    one add, one clamp and one update, instead of recomputing eps (x0_eps ≠ 0 wherever ᾱ < 1).
+    Returns the lists (r, lim, k, a_x)."""
+    if not all(isinstance(v, float) and v > 0 for v in x0_x) or not all(isinstance(v, float) for v in x0_eps):
+        raise ValueError("x̂₀ clipping needs x0_from_x > 0 and x0_from_eps as numbers at every step")
+    r = [xe / xx for xx, xe in zip(x0_x, x0_eps)]
+    lim = [1.0 / xx for xx in x0_x]
+    k = [ce * xx / xe for ce, xx, xe in zip(c_eps, x0_x, x0_eps)]
+    a_x = [cx - kk for cx, kk in zip(c_x, k)]
+    return r, lim, k, a_x
 
 
 def _lin(a, ca, b, cb):
-    """ca·a + cb·b in two kernels when both coefficients are numbers (the common case)."""
-    if isinstance(ca, float) and isinstance(cb, float):
-        return torch.add(a * ca, b, alpha=cb)
-    return a * ca + b * cb
+    """ca·a + cb·b as a new tensor, in one allocation: (a·ca) then b·cb added in place."""
+    if isinstance(cb, float):
+        return (a * ca).add_(b, alpha=cb)
+    return (a * ca).addcmul_(b, cb)
+
+
+def _lin_into(out, co, b, cb):
+    """out ← co·out + cb·b, in place (``out`` must be a tensor the loop owns)."""
+    out = out.mul_(co)
+    return out.add_(b, alpha=cb) if isinstance(cb, float) else out.addcmul_(b, cb)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What the loop needs of one table for one (device, dtype, batch), built once and cached on
+    the table: host timesteps, which steps add noise, coefficients (floats, or (B, 1, …) tensors on
+    the device), the clipped-update coefficients, and the per-step timestep batches."""
+
+    t_host: list
+    noisy: list
+    c_x: list
+    c_eps: list
+    sigma: list
+    x0_x: list
+    x0_eps: list
+    clip: tuple | None  # (r, lim, k, a_x) of :func:`_clipped_update`, or None where x̂₀ cannot be clipped
+    t_batches: list
+
+
+_PREPARED_PER_TABLE = 8
+
+
+def _prepare(table: StepTable, x) -> _Prepared:
+    key = (x.device, x.dtype, x.shape[0], x.ndim)
+    cache = table.__dict__.setdefault("_prepared", {})  # a frozen dataclass still has its __dict__
+    if key not in cache:
+        n = len(table)
+        c_x, c_eps, sigma, x0_x, x0_eps = (_on_device(c, x) for c in
+                                           (table.c_x, table.c_eps, table.sigma, table.x0_from_x, table.x0_from_eps))
+        try:
+            clip = _clipped_update(c_x, c_eps, x0_x, x0_eps)
+        except (ValueError, ZeroDivisionError):
+            clip = None
+        t_batches = list(table.t_model.to(x.device).view(n, 1).repeat(1, x.shape[0]).unbind(0))
+        if len(cache) >= _PREPARED_PER_TABLE:
+            cache.pop(next(iter(cache)))
+        cache[key] = _Prepared(table.t_model.tolist(), [table.noisy(i) for i in range(n)], c_x, c_eps, sigma,
+                               x0_x, x0_eps, clip, t_batches)
+    return cache[key]
 
 
 def check_clip_x0(clip_x0):
@@ -295,32 +365,29 @@ def run_chain(model, x, table: StepTable, *, generator=None, clip_x0=None, progr
     n = len(table)
     if progress is None:
         progress = n >= 100
-    t_host = table.t_model.tolist()
-    noisy = [table.noisy(i) for i in range(n)]
     with torch.inference_mode():
-        c_x, c_eps, sigma = (_on_device(c, x) for c in (table.c_x, table.c_eps, table.sigma))
-        x0_x, x0_eps = _on_device(table.x0_from_x, x), _on_device(table.x0_from_eps, x)
-        t_batches = list(table.t_model.to(x.device).view(n, 1).repeat(1, x.shape[0]).unbind(0))
-        if bound is not None:  # with x̂₀ clipped, the update is linear in x and the clipped x̂₀
-            a_x, a_x0 = _clipped_update(c_x, c_eps, x0_x, x0_eps)
-        draw = _noise_drawer(x, generator)
-        scalar_sigma = [isinstance(v, float) for v in sigma]
+        p = _prepare(table, x)
+        if bound is not None:
+            if p.clip is None:
+                raise ValueError(f"clip_x0 cannot be used with the table {table.name!r}: its x̂₀ coefficients are not "
+                                 "1/√ᾱ and −√(1−ᾱ)/√ᾱ at every step")
+            r, lim, k, a_x = p.clip
+        draw = _NoiseDrawer(x, generator)
         trajectory = [x] if return_trajectory else None
         bar = tqdm(range(n), desc=table.name, leave=False) if progress else None
         for i in (bar if bar is not None else range(n)):
-            eps = model(x, t_batches[i]) if i else _call_model(model, x, t_batches[i], i)
-            if bound is not None:
-                x0 = _lin(x, x0_x[i], eps, x0_eps[i]).clamp_(-bound, bound)  # DDPM eq. 15, then clipped
+            eps = model(x, p.t_batches[i]) if i else _call_model(model, x, p.t_batches[i], i)
+            if bound is not None:  # x̂₀ (DDPM eq. 15) clipped to [-b, b], in the scaled variable u = x̂₀/x0_x
+                u = torch.add(x, eps, alpha=r[i]).clamp_(-bound * lim[i], bound * lim[i])
                 if callback is not None:
-                    callback(i, t_host[i], x, x0)
-                x_next = _lin(x, a_x[i], x0, a_x0[i])  # = c_x·x + c_eps·eps with eps recomputed from the clipped x̂₀
+                    callback(i, p.t_host[i], x, u * p.x0_x[i])
+                x_next = _lin_into(u, k[i], x, a_x[i])  # = c_x·x + c_eps·eps with eps from the clipped x̂₀
             else:
                 if callback is not None:
-                    callback(i, t_host[i], x, _lin(x, x0_x[i], eps, x0_eps[i]))
-                x_next = _lin(x, c_x[i], eps, c_eps[i])
-            if noisy[i]:
-                z = draw()
-                x_next = x_next.add_(z, alpha=sigma[i]) if scalar_sigma[i] else x_next.addcmul_(z, sigma[i])
+                    callback(i, p.t_host[i], x, _lin(x, p.x0_x[i], eps, p.x0_eps[i]))
+                x_next = _lin(x, p.c_x[i], eps, p.c_eps[i])
+            if p.noisy[i]:
+                x_next = draw.add_to(x_next, p.sigma[i])
             x = x_next
             if return_trajectory:
                 trajectory.append(x)

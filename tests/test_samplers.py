@@ -232,6 +232,47 @@ def test_clipping_recomputes_eps_from_the_clipped_x0(schedule):
     assert torch.allclose(out, x0, atol=1e-5)  # one step to ᾱ_prev = 1 lands on the clipped x̂₀
 
 
+def _clipped_ddim_by_hand(model, schedule, x, ts, eta, generator, bound=1.0):
+    """DDIM eq. 12 written out, in float64, with x̂₀ clipped and ε re-derived from it at each step."""
+    ab = schedule.alpha_bar_64
+    x, seen = x.double(), []
+    for i, t in enumerate(ts):
+        a_t, a_prev = ab[t].item(), (ab[ts[i + 1]].item() if i + 1 < len(ts) else 1.0)
+        eps = model(x.float(), None).double()
+        x0 = ((x - math.sqrt(1 - a_t) * eps) / math.sqrt(a_t)).clamp(-bound, bound)
+        seen.append(x0)
+        eps = (x - math.sqrt(a_t) * x0) / math.sqrt(1 - a_t)
+        sigma = eta * math.sqrt((1 - a_prev) / (1 - a_t) * (1 - a_t / a_prev))
+        x = math.sqrt(a_prev) * x0 + math.sqrt(1 - a_prev - sigma ** 2) * eps
+        if sigma > 0:
+            x = x + sigma * torch.randn(x.shape, generator=generator).double()
+    return x, seen
+
+
+@pytest.mark.parametrize("eta", [0.0, 0.5, 1.0])
+def test_clipped_chain_matches_ddim_written_out(schedule, eta):
+    """Many steps, the bound active, fresh noise: the loop's scaled-variable update, its noise
+    buffer and its callback copy agree with DDIM eq. 12 computed step by step."""
+    x_T = torch.randn(32, 1, 3, 3, generator=dl.seed(0))
+    ts = schedule.timesteps(12, "quadratic").tolist()
+    want, want_x0 = _clipped_ddim_by_hand(Wild(), schedule, x_T, ts, eta, dl.seed(5))
+    got = dl.ddim_sample(Wild(), schedule, x_T, timesteps=ts, eta=eta, clip_x0=1.0, generator=dl.seed(5))
+    seen = []
+    with_cb = dl.ddim_sample(Wild(), schedule, x_T, timesteps=ts, eta=eta, clip_x0=1.0, generator=dl.seed(5),
+                             callback=lambda i, t, x, x0: seen.append(x0))
+    assert torch.allclose(got.double(), want, atol=1e-5, rtol=1e-5)
+    assert torch.allclose(with_cb, got, atol=1e-6)
+    assert any((w.abs() == 1.0).any() for w in want_x0), "the bound must be reached for this test to mean anything"
+    for a, b in zip(seen, want_x0):  # the x̂₀ handed to the callback is not overwritten by later steps
+        assert torch.allclose(a.double(), b, atol=1e-5)
+
+
+def test_clipping_refuses_a_table_without_x0_coefficients(schedule):
+    x = torch.zeros(2, 2)
+    with pytest.raises(ValueError, match="clip_x0 cannot be used"):
+        dl.run_chain(Wild(), x, dl.ddim_inversion_table(schedule, schedule.timesteps(5)), clip_x0=1.0)
+
+
 @pytest.mark.parametrize("bad", [0, -1.0, float("nan"), float("inf"), "1", True])
 def test_bad_clip_x0_is_named(schedule, bad):
     with pytest.raises((ValueError, TypeError), match="clip_x0"):
