@@ -17,8 +17,9 @@ distributions (``metrics``), and samplers run from the same x_T are compared *pa
 
 All sampling goes through the one front door :func:`~ddpm_lessons.sampling.sample` (sampler names
 and labels from its registry); randomness comes from explicit ``torch.Generator`` seeds; the
-degradation results are typed (:class:`Row`, :class:`Floor`, :class:`DegradationResult`), the
-reproducibility and interpolation results are dicts. Used in notebooks 04, 05 and 06.
+results are typed: :class:`Reproducibility`; :class:`Row`, :class:`Floor` and
+:class:`DegradationResult`; :class:`Interpolation` of :class:`InterpolationRun` s;
+:class:`LimitationsReport`, :class:`PathNorms`, :class:`X0Trajectory`. Used in notebooks 04, 05 and 06.
 """
 from __future__ import annotations
 
@@ -221,6 +222,146 @@ class DegradationResult:
         return Table(["sampler", "steps", "spacing", *[heads[q] for q in keys], "ms / sample"], rows, caption=caption)
 
 
+@dataclass
+class Reproducibility:
+    """What :meth:`AncestralSamplingAnalyzer.measure_reproducibility` returns: ``num_runs`` runs of
+    one sampler from ONE x_T that differ only in the noise drawn while sampling.
+
+    ``variance`` is the per-dimension variance across runs, averaged over dimensions (exactly 0 for a
+    deterministic sampler); ``pairwise_mse`` the MSE between every two runs, mean ± sd over the
+    pairs (an sd-:class:`~ddpm_lessons.stats.Estimate`: the pairs share runs, so they are not
+    independent draws); ``samples`` the runs themselves, (num_runs, *sample_shape)."""
+
+    sampler: str
+    steps: int
+    eta: float | None
+    spacing: str
+    num_runs: int
+    variance: float
+    pairwise_mse: Estimate
+    samples: torch.Tensor = field(repr=False)
+
+    @property
+    def label(self) -> str:
+        return sampling.label(self.sampler)
+
+    @property
+    def mean_sample(self) -> torch.Tensor:
+        return self.samples.mean(0)
+
+
+@dataclass
+class InterpolationRun:
+    """One sampler's decodes of one noise path, ``runs`` times (:class:`Interpolation`).
+
+    ``frames`` (runs, points, *shape); ``frame_differences`` (points − 1,): the MSE between adjacent
+    frames, averaged over runs; ``run_variance`` (points,): at each α the variance across runs
+    (exactly 0 for a deterministic sampler)."""
+
+    sampler: str
+    steps: int
+    frames: torch.Tensor = field(repr=False)
+    frame_differences: torch.Tensor = field(repr=False)
+    run_variance: torch.Tensor = field(repr=False)
+
+    @property
+    def label(self) -> str:
+        return sampling.label(self.sampler)
+
+    @property
+    def jump(self) -> Estimate:
+        """Adjacent-frame MSE, mean ± se over every (run, gap): how far a frame lies from the next."""
+        from . import metrics
+
+        per_gap = torch.cat([metrics.frame_differences(f) for f in self.frames])
+        return mean_se(per_gap.tolist(), how="mean ± se over runs × gaps")
+
+    @property
+    def spread(self) -> Estimate:
+        """Run-to-run variance, mean ± se over the α values (0 ± 0 for a deterministic sampler)."""
+        return mean_se(self.run_variance.tolist(), how="mean ± se over α")
+
+    @property
+    def mean_frame_diff(self) -> float:
+        return float(self.frame_differences.mean())
+
+    @property
+    def mean_run_variance(self) -> float:
+        return float(self.run_variance.mean())
+
+
+@dataclass
+class Interpolation:
+    """What :meth:`AncestralSamplingAnalyzer.measure_interpolation_smoothness` returns: the path's
+    ``alphas`` and kind, and one :class:`InterpolationRun` per sampler (``result["ddim"]``)."""
+
+    alphas: torch.Tensor
+    path: str
+    spacing: str
+    runs: dict
+
+    def __getitem__(self, sampler: str) -> InterpolationRun:
+        if sampler not in self.runs:
+            raise KeyError(f"sampler {sampler!r} was not measured; measured: {sorted(self.runs)}")
+        return self.runs[sampler]
+
+    @property
+    def num_points(self) -> int:
+        return len(self.alphas)
+
+
+@dataclass
+class LimitationsReport:
+    """What :func:`analyze_ancestral_limitations` returns: ``reproducibility`` ({sampler:
+    :class:`Reproducibility`}), ``degradation`` (:class:`DegradationResult`) and ``interpolation``
+    (:class:`Interpolation`)."""
+
+    reproducibility: dict
+    degradation: DegradationResult
+    interpolation: Interpolation
+
+
+@dataclass
+class PathNorms:
+    """What :func:`path_norms` returns: ‖x(α)‖/√d along lerp and slerp, mean and sd over
+    ``num_pairs`` pairs of independent noises, at each of ``alphas``."""
+
+    alphas: torch.Tensor
+    num_pairs: int
+    lerp: torch.Tensor
+    slerp: torch.Tensor
+    lerp_sd: torch.Tensor
+    slerp_sd: torch.Tensor
+
+    def curve(self, kind: str) -> torch.Tensor:
+        return getattr(self, check_choice("kind", kind, ("lerp", "slerp")))
+
+    def band(self, kind: str) -> tuple:
+        """(mean − sd, mean + sd): the spread over pairs, for ``dl.plots.curves(bands=…)``."""
+        m, sd = self.curve(kind), getattr(self, f"{kind}_sd")
+        return m - sd, m + sd
+
+    def at(self, kind: str, index: int) -> Estimate:
+        """The mean norm at ``alphas[index]`` ± its standard error over the pairs."""
+        m, sd = self.curve(kind), getattr(self, f"{kind}_sd")
+        return Estimate(float(m[index]), float(sd[index]) / math.sqrt(self.num_pairs), self.num_pairs,
+                        "mean ± se over pairs")
+
+
+@dataclass
+class X0Trajectory:
+    """What :func:`x0_predictions` returns: the timesteps ``t`` of one run, the predicted clean
+    samples ``x0`` at each (steps, *x_T.shape) and the ``final`` samples, all on the CPU."""
+
+    t: list
+    x0: torch.Tensor = field(repr=False)
+    final: torch.Tensor = field(repr=False)
+
+    def nearest(self, ts) -> list:
+        """For each timestep in ``ts``, the index of the step whose t is closest."""
+        return [min(range(len(self.t)), key=lambda i: abs(self.t[i] - t)) for t in ts]
+
+
 class AncestralSamplingAnalyzer:
     """Measure what ancestral sampling costs in reproducibility, speed and interpolation.
 
@@ -321,13 +462,11 @@ class AncestralSamplingAnalyzer:
     # ------------------------------------------------------------------ 1. reproducibility
     def measure_reproducibility(self, x_T, num_runs: int = 10, *, sampler: str = "ancestral",
                                 steps: int | None = None, eta: float | None = None, spacing: str = "trailing",
-                                seed: int = 0) -> dict:
+                                seed: int = 0) -> Reproducibility:
         """Run the sampler ``num_runs`` times from the SAME x_T (separate calls, generator seeds
         ``seed``, ``seed + 1``, …: the runs differ only in the noise drawn during sampling) and
-        measure how much the outputs differ. A deterministic sampler gives bit-identical runs.
-
-        Returns ``variance`` (per-dimension variance across runs, averaged), ``mean_pairwise_mse``,
-        ``std_pairwise_mse``, ``mean_sample``, ``samples`` (num_runs, *sample_shape) and the settings.
+        measure how much the outputs differ (:class:`Reproducibility`). A deterministic sampler
+        gives bit-identical runs: variance exactly 0.
         """
         num_runs = check_int("num_runs", num_runs, 2, 100_000)
         steps = steps or self.schedule.T
@@ -335,11 +474,10 @@ class AncestralSamplingAnalyzer:
         if x.shape[0] != 1:
             raise ValueError(f"x_T must be ONE starting noise of shape {self.sample_shape}, got a batch of {x.shape[0]}")
         out = torch.cat([self._run(sampler, x, steps, seed + r, eta, spacing)[0] for r in range(num_runs)])
-        pm = _pair_mses(out)
-        return {"sampler": sampler, "steps": steps, "eta": eta, "num_runs": num_runs,
-                "variance": float(out.double().var(0).mean()),
-                "mean_pairwise_mse": float(pm.mean()), "std_pairwise_mse": float(pm.std()),
-                "mean_sample": out.mean(0), "samples": out}
+        pm = _pair_mses(out).double()
+        spread = float(pm.std()) if len(pm) > 1 else 0.0
+        return Reproducibility(sampler, steps, eta, spacing, num_runs, float(out.double().var(0).mean()),
+                               Estimate(float(pm.mean()), spread, len(pm), "mean ± sd over pairs of runs", "sd"), out)
 
     # ------------------------------------------------------------------ 2. step degradation
     def measure_step_degradation(self, num_samples: int = 256, step_counts=(1000, 500, 250, 100, 50, 20, 10),
@@ -398,13 +536,11 @@ class AncestralSamplingAnalyzer:
     # ------------------------------------------------------------------ 3. interpolation
     def measure_interpolation_smoothness(self, z1, z2, num_points: int = 9, num_runs: int = 4, *,
                                          path: str = "slerp", samplers=("ancestral", "ddim"),
-                                         steps: int | None = None, spacing: str = "trailing", seed: int = 0) -> dict:
-        """Decode the path from z1 to z2 (``"lerp"`` or ``"slerp"``) ``num_runs`` times per sampler.
-
-        Returns per sampler: ``frames`` (num_runs, num_points, *shape), ``frame_differences``
-        (mean over runs of the MSE between adjacent frames), ``run_variance`` (per α: variance
-        across runs), and their means. A deterministic sampler has run variance exactly 0.
-        ``steps`` is one number for every sampler or a dict ``{sampler: steps}``.
+                                         steps: int | None = None, spacing: str = "trailing", seed: int = 0) -> Interpolation:
+        """Decode the path from z1 to z2 (``"lerp"`` or ``"slerp"``) ``num_runs`` times per sampler:
+        an :class:`Interpolation` holding one :class:`InterpolationRun` per sampler (frames,
+        adjacent-frame differences, run-to-run variance per α). A deterministic sampler has run
+        variance exactly 0. ``steps`` is one number for every sampler or a dict ``{sampler: steps}``.
         """
         from . import metrics
         from .interpolation import path as noise_path
@@ -416,22 +552,20 @@ class AncestralSamplingAnalyzer:
         a, b = self._as_batch(z1)[0], self._as_batch(z2)[0]
         alphas = torch.linspace(0, 1, num_points)
         zs = noise_path(a.cpu(), b.cpu(), alphas, path).to(self.device)
-        out = {"alphas": alphas, "path": path, "steps": steps}
+        runs = {}
         for s in samplers:
             # one call per run (generator seed + 1 + r): runs share x_T and differ only in sampling noise
             frames = torch.stack([self._run(s, zs, steps_of[s], seed + 1 + r, spacing=spacing)[0] for r in range(num_runs)])
             frames = frames.view(num_runs, num_points, *self.sample_shape)
             frame_diff = torch.stack([metrics.frame_differences(f) for f in frames]).mean(0)
-            rv = metrics.run_variance(frames)
-            out[s] = {"steps": steps_of[s], "frames": frames, "frame_differences": frame_diff, "mean_frame_diff": float(torch.as_tensor(frame_diff).mean()),
-                      "run_variance": rv, "mean_run_variance": float(torch.as_tensor(rv).mean())}
-        return out
+            runs[s] = InterpolationRun(s, steps_of[s], frames, frame_diff, metrics.run_variance(frames))
+        return Interpolation(alphas, path, spacing, runs)
 
 
 def analyze_ancestral_limitations(model, schedule, sample_shape, *, mixture=None, classifier=None,
                                   reference_images=None, num_runs=8, num_samples=256,
                                   step_counts=(1000, 250, 50, 10), interp_steps=None, repro_steps=None, seed=0,
-                                  device=None, print_report=True) -> dict:
+                                  device=None, print_report=True) -> LimitationsReport:
     """Run the three measurements and print a summary with the noise floors beside every number.
 
     ``interp_steps`` / ``repro_steps`` (default T) set the chain lengths of the interpolation and
@@ -450,47 +584,42 @@ def analyze_ancestral_limitations(model, schedule, sample_shape, *, mixture=None
         bar = "=" * 64
         print(f"{bar}\n1. REPRODUCIBILITY: {num_runs} runs from one fixed x_T\n{bar}")
         print(Table(["sampler", "steps", "variance across runs", "mean pairwise MSE"],
-                    [[sampling.label(s), r["steps"], r["variance"], r["mean_pairwise_mse"]] for s, r in repro.items()]))
+                    [[r.label, r.steps, r.variance, r.pairwise_mse.value] for r in repro.values()]))
         print(f"\n{bar}\n2. STEP DEGRADATION: {num_samples} samples, same x_T for every sampler\n{bar}")
         print(degr.table())
         print(f"Not shown: 'MSE against a {degr.reference_steps}-step ancestral reference'. Two stochastic runs from one "
               f"x_T differ by {degr.floor['mse']:.4g} (the reference against itself with another generator), so that "
               f"measure rewards a sampler for staying close to x_T — naive striding scores best on it — not for "
               f"sampling the data.")
-        print(f"\n{bar}\n3. INTERPOLATION ({interp['path']}, {interp['steps']} steps, "
-              f"{len(interp['alphas'])} points)\n{bar}")
-        print(Table(["sampler", "mean adjacent-frame MSE", "mean run-to-run variance"],
-                    [[sampling.label(s), interp[s]["mean_frame_diff"], interp[s]["mean_run_variance"]]
-                     for s in ("ancestral", "ddim")]))
-    return {"reproducibility": repro, "degradation": degr, "interpolation": interp}
+        print(f"\n{bar}\n3. INTERPOLATION ({interp.path}, {interp.num_points} points)\n{bar}")
+        print(Table(["sampler", "steps", "adjacent-frame MSE", "run-to-run variance"],
+                    [[r.label, r.steps, r.jump, r.spread] for r in interp.runs.values()],
+                    caption="mean ± se over runs × gaps / over α"))
+    return LimitationsReport(repro, degr, interp)
 
 
-def path_norms(dim: int, alphas, num_pairs: int = 64, seed: int = 0) -> dict:
-    """‖x(α)‖/√dim along lerp and slerp between ``num_pairs`` pairs of independent N(0, I) noises.
-
-    Returns ``{"alphas", "lerp", "slerp"}`` (mean over pairs) and the spreads ``lerp_std``,
-    ``slerp_std``. For independent Gaussians ‖lerp(½)‖/√d ≈ √(½² + ½²) = 1/√2; slerp stays ≈ 1.
-    """
+def path_norms(dim: int, alphas, num_pairs: int = 64, seed: int = 0) -> PathNorms:
+    """‖x(α)‖/√dim along lerp and slerp between ``num_pairs`` pairs of independent N(0, I) noises
+    (:class:`PathNorms`: mean and sd over pairs). For independent Gaussians ‖lerp(½)‖/√d ≈
+    √(½² + ½²) = 1/√2; slerp stays ≈ 1. Used in notebook 04."""
     from .interpolation import path as noise_path
 
     g = make_generator(seed)
     alphas = torch.as_tensor(alphas, dtype=torch.float32)
+    num_pairs = check_int("num_pairs", num_pairs, 2, 10**6)
     res = {"lerp": [], "slerp": []}
-    for _ in range(check_int("num_pairs", num_pairs, 1, 10**6)):
+    for _ in range(num_pairs):
         a, b = torch.randn(dim, generator=g), torch.randn(dim, generator=g)
         for kind in res:
             res[kind].append(noise_path(a, b, alphas, kind).norm(dim=1) / math.sqrt(dim))
-    out = {"alphas": alphas}
-    for k, v in res.items():
-        v = torch.stack(v)
-        out[k], out[f"{k}_std"] = v.mean(0), v.std(0)
-    return out
+    lerp, slerp = torch.stack(res["lerp"]), torch.stack(res["slerp"])
+    return PathNorms(alphas, num_pairs, lerp.mean(0), slerp.mean(0), lerp.std(0), slerp.std(0))
 
 
-def x0_predictions(bundle, name: str, x_T, *, steps: int, spacing: str = "trailing", generator=None) -> dict:
+def x0_predictions(bundle, name: str, x_T, *, steps: int, spacing: str = "trailing", generator=None) -> X0Trajectory:
     """The predicted clean sample x̂₀ at every step of one run of sampler ``name`` with a shipped
-    model (``bundle.sample``, so its own ``clip_x0`` applies): ``{"t": [timesteps], "x0": (steps, *x_T.shape),
-    "final": the samples}``, all on the CPU. Used in notebook 06 (when a chain decides its digit)."""
+    model (``bundle.sample``, so its own ``clip_x0`` applies), as an :class:`X0Trajectory`.
+    Used in notebook 06 (when a chain decides its digit)."""
     seen_t, seen = [], []
 
     def keep(i, t, x, x0):
@@ -498,7 +627,7 @@ def x0_predictions(bundle, name: str, x_T, *, steps: int, spacing: str = "traili
         seen.append(x0.detach().cpu())
 
     final = bundle.sample(name, x_T, steps=steps, spacing=spacing, generator=generator, callback=keep)
-    return {"t": seen_t, "x0": torch.stack(seen), "final": final.detach().cpu()}
+    return X0Trajectory(seen_t, torch.stack(seen), final.detach().cpu())
 
 
 def label_agreement(x0s: torch.Tensor, final: torch.Tensor, classifier) -> list:

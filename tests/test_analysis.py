@@ -32,14 +32,19 @@ def degradation(analyzer):
 def test_ancestral_runs_from_one_x_T_differ(analyzer):
     x = torch.randn(2, generator=torch.Generator().manual_seed(0))
     r = analyzer.measure_reproducibility(x, num_runs=6)
-    assert r["variance"] > 1e-4 and r["mean_pairwise_mse"] > 1e-4
-    assert r["samples"].shape == (6, 2)
+    assert r.variance > 1e-4 and r.pairwise_mse.value > 1e-4
+    assert r.samples.shape == (6, 2) and "ancestral" in r.label
+    # the variance across runs is the sample variance of the runs, averaged over the 2 dimensions
+    assert r.variance == pytest.approx(float(r.samples.double().var(0).mean()))
+    # identity: the mean over pairs of ‖xᵢ − xⱼ‖²/d is exactly twice the unbiased variance per dimension
+    assert r.pairwise_mse.value == pytest.approx(2 * r.variance, rel=1e-9)
+    assert r.pairwise_mse.kind == "sd" and r.pairwise_mse.n == 15
 
 
 def test_ddim_eta0_runs_are_identical(analyzer):
     x = torch.randn(1, 2, generator=torch.Generator().manual_seed(0))
     r = analyzer.measure_reproducibility(x, num_runs=6, sampler="ddim", steps=20)
-    assert r["variance"] == 0.0 and r["mean_pairwise_mse"] == 0.0
+    assert r.variance == 0.0 and r.pairwise_mse.value == 0.0 and r.steps == 20
 
 
 def test_reproducibility_rejects_a_batch(analyzer):
@@ -101,10 +106,17 @@ def test_interpolation_ancestral_varies_ddim_does_not(analyzer):
     g = torch.Generator().manual_seed(5)
     z1, z2 = torch.randn(2, generator=g), torch.randn(2, generator=g)
     r = analyzer.measure_interpolation_smoothness(z1, z2, num_points=5, num_runs=3, steps=20)
-    assert r["ancestral"]["frames"].shape == (3, 5, 2)
-    assert r["ancestral"]["mean_run_variance"] > 1e-4
-    assert r["ddim"]["mean_run_variance"] == 0.0
-    assert len(r["ddim"]["frame_differences"]) == 4
+    anc, ddim = r["ancestral"], r["ddim"]
+    assert anc.frames.shape == (3, 5, 2) and r.num_points == 5 and r.path == "slerp"
+    assert anc.mean_run_variance > 1e-4 and clearly_different(anc.spread, 0.0)
+    assert ddim.mean_run_variance == 0.0 and ddim.spread.value == 0.0
+    assert len(ddim.frame_differences) == 4
+    # the jump estimate pools every run's gaps: its mean equals the mean of the per-run-averaged curve
+    assert anc.jump.value == pytest.approx(anc.mean_frame_diff) and anc.jump.n == 3 * 4
+    # run variance at each α, by hand from the frames
+    assert torch.allclose(anc.run_variance, anc.frames.double().var(0).mean(-1))
+    with pytest.raises(KeyError, match="was not measured"):
+        r["naive"]
 
 
 def test_report_prints_all_three_sections(setup, capsys):
@@ -114,8 +126,9 @@ def test_report_prints_all_three_sections(setup, capsys):
     text = capsys.readouterr().out
     for word in ("REPRODUCIBILITY", "STEP DEGRADATION", "INTERPOLATION", "naive striding scores best"):
         assert word in text
-    assert out["reproducibility"]["ancestral"]["variance"] > 0
-    assert out["reproducibility"]["ddim"]["variance"] == 0
+    assert out.reproducibility["ancestral"].variance > 0
+    assert out.reproducibility["ddim"].variance == 0
+    assert out.interpolation["ddim"].mean_run_variance == 0 < out.interpolation["ancestral"].mean_run_variance
 
 
 def test_exponent_is_fitted_once_per_seed_for_the_energy_distance(degradation):
@@ -132,3 +145,30 @@ def test_exponent_is_fitted_once_per_seed_for_the_energy_distance(degradation):
     slopes = [fit_power_law([skips[i] for i in kept], [rows[i].paired["ed_groups"][g] - floor for i in kept]).exponent
               for g in range(5)]
     assert fit.exponent == pytest.approx(np.nanmean(slopes))
+
+
+def test_path_norms_lerp_dips_to_one_over_root_two_and_slerp_stays_on_the_shell():
+    from ddpm_lessons.analysis import path_norms
+
+    n = path_norms(256, torch.linspace(0, 1, 5), num_pairs=50, seed=1)
+    mid = n.at("lerp", 2)
+    assert mid.n == 50 and abs(mid.value - 2 ** -0.5) < 4 * mid.se + 0.01
+    assert (n.slerp - 1).abs().max() < 0.03 and n.at("slerp", 2).value > mid.value + 0.2
+    lo, hi = n.band("lerp")
+    assert torch.allclose((lo + hi) / 2, n.lerp) and bool((hi > lo)[1:-1].all())
+    with pytest.raises(ValueError, match="kind must be one of"):
+        n.curve("spline")
+
+
+def test_x0_predictions_follow_the_run_and_end_at_its_samples():
+    from ddpm_lessons import load_pretrained
+    from ddpm_lessons.analysis import x0_predictions
+
+    bundle = load_pretrained("toy2d")
+    x_T = torch.randn(8, 2, generator=torch.Generator().manual_seed(0))
+    tr = x0_predictions(bundle, "ddim", x_T, steps=10)
+    assert len(tr.t) == 10 and tr.x0.shape == (10, 8, 2) and tr.t[0] > tr.t[-1]
+    assert torch.equal(tr.final, bundle.sample("ddim", x_T, steps=10).cpu())
+    # at the last DDIM step (η = 0, next ᾱ = 1) the sample IS the last x̂₀
+    assert torch.allclose(tr.x0[-1], tr.final, atol=1e-5)
+    assert tr.nearest([tr.t[3] + 1, 10_000]) == [3, 0]
