@@ -73,9 +73,13 @@ def jupytext_metadata(path: Path) -> dict:
 
 def canonical(nb, path: Path):
     """``nb`` (modified and returned) as JupyterLab 4 + jupytext save it: ipykernel's kernelspec, the
-    pairing's jupytext metadata, nbformat 4.5, and no saved widget state (``metadata.widgets`` would
-    make a slide deck or a viewer fetch a widget manager from the web)."""
+    pairing's jupytext metadata, nbformat 4.5, no saved widget state (``metadata.widgets`` would
+    make a slide deck or a viewer fetch a widget manager from the web), and consecutive stream
+    outputs of one name merged into one (JupyterLab's output area model merges them on load)."""
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    for cell in nb.cells:
+        if cell.get("outputs"):
+            cell.outputs = merge_streams(cell.outputs)
     nb.metadata.pop("widgets", None)
     options = {k: v for k, v in nb.metadata.get("jupytext", {}).items() if k != "text_representation"}
     for key, value in jupytext_metadata(path).items():
@@ -86,6 +90,19 @@ def canonical(nb, path: Path):
         nb.metadata.pop("jupytext", None)
     nb.nbformat_minor = max(nb.get("nbformat_minor", 0), NBFORMAT_MINOR)
     return nb
+
+
+def merge_streams(outputs: list) -> list:
+    """``outputs`` with each run of consecutive stream outputs of the same name joined into one."""
+    merged = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if (out.get("output_type") == "stream" and prev is not None and prev.get("output_type") == "stream"
+                and prev.get("name") == out.get("name")):
+            prev["text"] = "".join(prev["text"]) + "".join(out["text"])
+        else:
+            merged.append(copy.deepcopy(out))
+    return merged
 
 
 def read(path: Path):

@@ -103,17 +103,17 @@ alphas = torch.linspace(0, 1, 21)
 n_norm_pairs = dl.pick(reader=400, fast=100)
 norms = dl.analysis.path_norms(D, alphas, num_pairs=n_norm_pairs, seed=0)
 mid = 10  # alpha = 0.5
-dl.plots.curves(alphas, {"lerp": norms["lerp"], "slerp": norms["slerp"]}, xlabel="α along the path",
+dl.plots.curves(alphas, {"lerp": norms.lerp, "slerp": norms.slerp}, xlabel="α along the path",
                 ylabel="‖x(α)‖ / √d", hlines={"N(0, I) shell": 1.0, "1/√2": 2 ** -0.5},
-                bands={k: (norms[k] - norms[k + "_std"], norms[k] + norms[k + "_std"]) for k in ("lerp", "slerp")},
+                bands={k: norms.band(k) for k in ("lerp", "slerp")},
                 title="Lerp dips to 1/√2 of the noise shell at α = 0.5; slerp stays on it")
 
 # %% slideshow={"slide_type": "fragment"}
-at_mid = {k: dl.Estimate(float(norms[k][mid]), float(norms[k + "_std"][mid]) / n_norm_pairs ** 0.5) for k in ("lerp", "slerp")}
+at_mid = {k: norms.at(k, mid) for k in ("lerp", "slerp")}
 print(f"midpoint norm / sqrt(d): lerp {at_mid['lerp']}, slerp {at_mid['slerp']} (mean ± se over {n_norm_pairs} pairs); "
       f"1/sqrt(2) = {2 ** -0.5:.4f}")
 assert not dl.clearly_different(at_mid["lerp"], 2 ** -0.5, k=4), "lerp midpoint norm ≈ 1/√2 of the shell"
-assert (norms["slerp"] - 1).abs().max() < 0.02, "slerp stays on the shell (≈ 1) at every α"
+assert (norms.slerp - 1).abs().max() < 0.02, "slerp stays on the shell (≈ 1) at every α"
 assert dl.clearly_less(at_mid["lerp"], at_mid["slerp"]), "the lerp midpoint lies well inside the shell"
 
 # %% [markdown] slideshow={"slide_type": "-"}
@@ -184,44 +184,38 @@ res = {p: an.measure_interpolation_smoothness(z1, z2, FRAMES, RUNS, path=p, seed
        for p, seed in (("slerp", 0), ("lerp", 10))}
 rows = {}
 for p in ("slerp", "lerp"):
-    rows[f"DDIM η=0 · {p}"] = res[p]["ddim"]["frames"][0]
+    rows[f"DDIM η=0 · {p}"] = res[p]["ddim"].frames[0]
     for r in range(RUNS):
-        rows[f"ancestral · {p} · run {r + 1}"] = res[p]["ancestral"]["frames"][r]
-dl.plots.image_rows(rows, col_labels=[f"α={a:.2f}" for a in res["slerp"]["alphas"].tolist()],
+        rows[f"ancestral · {p} · run {r + 1}"] = res[p]["ancestral"].frames[r]
+dl.plots.image_rows(rows, col_labels=[f"α={a:.2f}" for a in res["slerp"].alphas.tolist()],
                     title="The deterministic sampler gives one path; ancestral runs of the same path disagree")
-
 
 # %% [markdown] slideshow={"slide_type": "-"}
 # Read the strips row by row. The DDIM rows are one fixed sequence of images: decoding them again gives exactly the same frames. The two ancestral runs start from *the same* $x_T$ at every α, yet they show different digits. Within a single run, neighbouring frames can also jump between digits, because nothing ties the noise drawn for frame $k$ to the noise drawn for frame $k+1$. The next cell puts numbers on both effects: the mean squared difference between adjacent frames (`dl.metrics.frame_differences`) and, at each α, the variance across runs (`dl.metrics.run_variance`), each as a mean ± se over the gaps between frames or over the α values.
 
 # %% slideshow={"slide_type": "-"}
-def adjacent_mse(frames):  # frames: (runs, points, ...) -> one value per run and gap
-    return torch.cat([dl.metrics.frame_differences(f) for f in frames])
-
-smooth = {(p, s): {"jump": dl.mean_se(adjacent_mse(res[p][s]["frames"])), "spread": dl.mean_se(res[p][s]["run_variance"])}
-          for p in ("slerp", "lerp") for s in ("ddim", "ancestral")}
+runs = {(p, s): res[p][s] for p in ("slerp", "lerp") for s in ("ddim", "ancestral")}
 dl.Table(["path", "sampler", "steps", "adjacent-frame MSE", "run-to-run variance", "run-to-run variance (min over α)"],
-         [[p, s, res[p][s]["steps"], v["jump"], v["spread"], float(res[p][s]["run_variance"].min())]
-          for (p, s), v in smooth.items()],
+         [[p, s, r.steps, r.jump, r.spread, float(r.run_variance.min())] for (p, s), r in runs.items()],
          caption=f"One pair of noises, {FRAMES} frames, {RUNS} runs per path; mean ± se over gaps (or over α); "
                  "pixel values in [-1, 1].")
 
 # %% slideshow={"slide_type": "-"}
 for p in ("slerp", "lerp"):
-    assert float(res[p]["ddim"]["run_variance"].max()) == 0.0, "DDIM η=0 gives identical runs (variance exactly 0)"
-    assert dl.clearly_less(0.0, smooth[p, "ancestral"]["spread"]), "ancestral runs from the same x_T differ"
-    assert float(res[p]["ancestral"]["run_variance"].min()) > 0, "... at every α"
-    assert dl.clearly_less(smooth[p, "ddim"]["jump"], smooth[p, "ancestral"]["jump"]), \
+    assert float(runs[p, "ddim"].run_variance.max()) == 0.0, "DDIM η=0 gives identical runs (variance exactly 0)"
+    assert dl.clearly_less(0.0, runs[p, "ancestral"].spread), "ancestral runs from the same x_T differ"
+    assert float(runs[p, "ancestral"].run_variance.min()) > 0, "... at every α"
+    assert dl.clearly_less(runs[p, "ddim"].jump, runs[p, "ancestral"].jump), \
         "ancestral frames jump further than deterministic frames"
 
 # %% [markdown] slideshow={"slide_type": "-"}
 # **Why the lerp runs get their own seeds.** Decode the lerp path once more with the step-noise seed of the first slerp run. Inside the path the two starting noises differ a lot — at α = ½ the lerp noise has only 71 % of the slerp noise's norm — yet the ancestral samples come out as the same digits, pixel for pixel up to a tiny error, while two runs of the *same* path with different seeds are unrelated. Given its step noise, an ancestral sample hardly depends on $x_T$ at all: notebook 03's fork experiment showed that the digit is decided late in the chain, by the step noise. Same seeds would have made the lerp and slerp rows of the strips look identical for that reason, not because the paths agree.
 
 # %% slideshow={"slide_type": "fragment"}
-lerp_path = dl.lerp(z1, z2, res["lerp"]["alphas"]).to(device)
+lerp_path = dl.lerp(z1, z2, res["lerp"].alphas).to(device)
 lerp_slerp_seed = dl.respaced_ancestral_sample(model, schedule, lerp_path, ANC_STEPS, clip_x0=clip,
                                                generator=dl.seed(1), progress=False).cpu()  # seed of slerp run 1
-slerp_run1, slerp_run2 = res["slerp"]["ancestral"]["frames"][:2]
+slerp_run1, slerp_run2 = res["slerp"]["ancestral"].frames[:2]
 same_seed = dl.mean_se(((lerp_slerp_seed - slerp_run1) ** 2).flatten(1).mean(1))
 other_seed = dl.mean_se(((slerp_run2 - slerp_run1) ** 2).flatten(1).mean(1))
 print(f"pixel MSE to slerp run 1, per frame: lerp path with the same seed {same_seed:.2g}; "

@@ -15,7 +15,7 @@
 # <!-- /badges -->
 #
 # <!-- prereq -->
-# **Prerequisites** notebooks 01–05 (ancestral step, respacing, the limitations measured); notebook 05's spacings · **Time to read** ~30 min · **Time to run** ~60 s (laptop CPU) · **Exercises** 5, ~30 min
+# **Prerequisites** notebooks 01–05 (ancestral step, respacing, the limitations measured); notebook 05's spacings · **Time to read** ~30 min · **Time to run** ~50 s (laptop CPU) · **Exercises** 5, ~30 min
 # <!-- /prereq -->
 
 # %% slideshow={"slide_type": "skip"}
@@ -171,24 +171,23 @@ N_DEC = dl.pick(reader=48, fast=16)
 x_dec = torch.randn(N_DEC, *mn.sample_shape, generator=dl.seed(40)).to(device)
 traj = {"ddim": dl.analysis.x0_predictions(mn, "ddim", x_dec, steps=50),
         "ancestral": dl.analysis.x0_predictions(mn, "ancestral", x_dec, steps=dl.pick(reader=250, fast=100), generator=dl.seed(41))}
-agree = {s: dl.analysis.label_agreement(r["x0"], r["final"], clf) for s, r in traj.items()}
+agree = {s: dl.analysis.label_agreement(r.x0, r.final, clf) for s, r in traj.items()}
 snr = lambda t: float(mn.schedule.alpha_bar_64[t] / (1 - mn.schedule.alpha_bar_64[t]))  # noqa: E731
 show_t = [999, 700, 500, 400, 300, 200, 100, 20]
-columns = {s: [min(range(len(r["t"])), key=lambda i: abs(r["t"][i] - t)) for t in show_t] for s, r in traj.items()}
-dl.plots.image_rows({("ddim", "DDIM η=0: x̂₀"): traj["ddim"]["x0"][columns["ddim"], 0],
-                     ("ancestral", "ancestral: x̂₀"): traj["ancestral"]["x0"][columns["ancestral"], 0]},
+dl.plots.image_rows({("ddim", "DDIM η=0: x̂₀"): traj["ddim"].x0[traj["ddim"].nearest(show_t), 0],
+                     ("ancestral", "ancestral: x̂₀"): traj["ancestral"].x0[traj["ancestral"].nearest(show_t), 0]},
                     col_labels=[f"t={t}\nSNR={snr(t):.2g}" for t in show_t],
                     title="x̂₀ along one run from the same noise: a blurred average first, the digit's identity in the middle steps, detail last")
 
 # %% slideshow={"slide_type": "-"}
-dl.plots.curves(None, {s: (traj[s]["t"], agree[s]) for s in traj}, xlabel="timestep t at which x̂₀ is read (the chain runs right to left)",
+dl.plots.curves(None, {s: (traj[s].t, agree[s]) for s in traj}, xlabel="timestep t at which x̂₀ is read (the chain runs right to left)",
                 ylabel="x̂₀ has the final label (±2 se)",
                 title="The label is settled in the middle of the chain, for DDIM and ancestral sampling alike")
 
 
 # %% slideshow={"slide_type": "-"}
 first = {s: a[0] for s, a in agree.items()}
-settled = {s: next(t for t, e in zip(traj[s]["t"], agree[s]) if e.value >= 0.9) for s in traj}
+settled = {s: next(t for t, e in zip(traj[s].t, agree[s]) if e.value >= 0.9) for s in traj}
 print(f"x̂₀ at t = 999 has the final label for {first['ddim']} (DDIM) and {first['ancestral']} (ancestral) of the samples; "
       f"90 % agreement is first reached at t = {settled['ddim']} (SNR {snr(settled['ddim']):.2g}, DDIM) and "
       f"t = {settled['ancestral']} (SNR {snr(settled['ancestral']):.2g}, ancestral)")
@@ -391,8 +390,8 @@ repro = {s: analyzer.measure_reproducibility(x_one, 6, sampler=s, steps=st, seed
 g = dl.seed(22)
 interp = analyzer.measure_interpolation_smoothness(torch.randn(2, generator=g), torch.randn(2, generator=g),
                                                    num_points=7, num_runs=3, steps={"ancestral": ANC, "ddim": 50})
-assert repro["ancestral"]["variance"] > 1e-3 and repro["ddim"]["variance"] == 0.0
-assert interp["ddim"]["mean_run_variance"] == 0.0 < interp["ancestral"]["mean_run_variance"]
+assert repro["ancestral"].variance > 1e-3 and repro["ddim"].variance == 0.0
+assert interp["ddim"].mean_run_variance == 0.0 and dl.clearly_less(0.0, interp["ancestral"].spread)
 assert dl.clearly_less(mse[("quadratic", hi, False)], baseline)
 best = mse[("quadratic", hi, False)]
 summary = dl.Table(["problem (notebook)", "cause", "measured here", "fix"], [
@@ -408,11 +407,11 @@ summary = dl.Table(["problem (notebook)", "cause", "measured here", "fix"], [
      f"DDIM η=0 median error ∝ h^p, p = {order.exponent:.2f} [{order.ci[0]:.2f}, {order.ci[1]:.2f}] over seeds",
      "more steps, or higher-order solvers"],
     ["same x_T, different outputs (03)", "fresh noise σ_t z at every step",
-     f"variance across runs {repro['ancestral']['variance']:.3f} (ancestral, {ANC} steps) vs "
-     f"{repro['ddim']['variance']:.1f} (DDIM η=0)", "DDIM η = 0 (or record the generator's seed)"],
+     f"variance across runs {repro['ancestral'].variance:.3f} (ancestral, {ANC} steps) vs "
+     f"{repro['ddim'].variance:.1f} (DDIM η=0)", "DDIM η = 0 (or record the generator's seed)"],
     ["poor interpolation (04)", "each frame is a random draw; lerp also leaves the noise shell",
-     f"variance across runs along a slerp path {interp['ancestral']['mean_run_variance']:.3f} (ancestral) vs "
-     f"{interp['ddim']['mean_run_variance']:.1f} (DDIM η=0)", "a deterministic sampler and slerp"],
+     f"variance across runs along a slerp path {interp['ancestral'].spread:.2g} (ancestral) vs "
+     f"{interp['ddim'].mean_run_variance:.1f} (DDIM η=0)", "a deterministic sampler and slerp"],
     ["no way back from an image to its noise (03)", "the map x_T → x_0 is random",
      f"DDIM inversion MSE {best:.4f} at S = {hi}, baseline {baseline:.3f} ([0, 1] scale)",
      "DDIM inversion with enough steps (at 10 steps the spacing matters on this network)"],
