@@ -135,3 +135,23 @@ def test_what_readers_see_carries_no_test_machinery(path):
         for tag in cell.metadata.get("tags", []):
             assert not tag.startswith("nbval") or tag in {"nbval-ignore-output", "nbval-check-output", "nbval-skip",
                                                           "nbval-raises-exception"}, tag
+
+
+@pytest.mark.parametrize("path", ALL, ids=[p.name for p in ALL])
+def test_no_stored_output_is_a_widget_view(path):
+    """Widget state is not stored, so a stored widget view could show only its text fallback: a
+    progress bar frozen at "0%|", or an "Error displaying widget" box. Readers get static outputs."""
+    for i, cell in enumerate(nbio.read(path).cells):
+        for out in cell.get("outputs", []):
+            assert nbio.WIDGET_VIEW not in out.get("data", {}), f"{path.name} cell {i}: a stored widget view"
+
+
+def test_writing_a_notebook_drops_a_stored_progress_bar(tmp_path):
+    bar = nbformat.v4.new_output("display_data", data={
+        nbio.WIDGET_VIEW: {"model_id": "x", "version_major": 2, "version_minor": 0},
+        "text/plain": "ancestral[beta]:   0%|          | 0/250 [00:00<?, ?it/s]"})
+    other = nbformat.v4.new_output("display_data", data={"text/plain": "50%| of the pixels | 3/6 agree"})
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[bar, other])])
+    path = tmp_path / "n.ipynb"
+    nbio.write(nb, path)
+    assert [o.data["text/plain"] for o in nbio.read(path).cells[0].outputs] == ["50%| of the pixels | 3/6 agree"]

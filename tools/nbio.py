@@ -74,12 +74,13 @@ def jupytext_metadata(path: Path) -> dict:
 def canonical(nb, path: Path):
     """``nb`` (modified and returned) as JupyterLab 4 + jupytext save it: ipykernel's kernelspec, the
     pairing's jupytext metadata, nbformat 4.5, no saved widget state (``metadata.widgets`` would
-    make a slide deck or a viewer fetch a widget manager from the web), and consecutive stream
-    outputs of one name merged into one (JupyterLab's output area model merges them on load)."""
+    make a slide deck or a viewer fetch a widget manager from the web), no progress bars (without
+    widget state a stored bar shows only its first frame, "0%|"), and consecutive stream outputs of
+    one name merged into one (JupyterLab's output area model merges them on load)."""
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     for cell in nb.cells:
         if cell.get("outputs"):
-            cell.outputs = merge_streams(cell.outputs)
+            cell.outputs = merge_streams([o for o in cell.outputs if not is_progress_bar(o)])
     nb.metadata.pop("widgets", None)
     options = {k: v for k, v in nb.metadata.get("jupytext", {}).items() if k != "text_representation"}
     for key, value in jupytext_metadata(path).items():
@@ -90,6 +91,16 @@ def canonical(nb, path: Path):
         nb.metadata.pop("jupytext", None)
     nb.nbformat_minor = max(nb.get("nbformat_minor", 0), NBFORMAT_MINOR)
     return nb
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+_BAR = re.compile(r"\d+%\|.*\|\s*\d+/\d+")  # tqdm's text: "name:  0%|          | 0/250 [00:00<?, ?it/s]"
+
+
+def is_progress_bar(output) -> bool:
+    """A tqdm notebook bar as stored: a widget view whose text fallback is a tqdm line."""
+    data = output.get("data", {})
+    return WIDGET_VIEW in data and bool(_BAR.search("".join(data.get("text/plain", ""))))
 
 
 def merge_streams(outputs: list) -> list:
