@@ -174,7 +174,7 @@ assert 30 < f_256 / f_cifar < 50, "the 256x256 network costs about 40x the CIFAR
 #
 # None of these numbers appears in the DDPM or DDIM papers, and none says what image size it means. What the papers do report (per-image figures derived below from their batch figures):
 #
-# * DDPM (Ho et al. 2020, §4): a batch of 256 CIFAR-10 images in 17 s, and a batch of 128 images at 256×256 in 300 s, on a TPU v3-8.
+# * DDPM (Ho et al. 2020, App. B): a batch of 256 CIFAR-10 images in 17 s, and a batch of 128 images at 256×256 in 300 s, on a TPU v3-8.
 # * DDIM (Song et al. 2021, §1): about 20 hours for 50K 32×32 images and nearly 1000 hours for 50K 256×256 images from a DDPM, on one RTX 2080 Ti.
 #
 # And what we can compute: a GPU cannot beat its peak arithmetic rate, so (FLOPs per image) / (peak FLOP/s) is a lower bound on the time per image. NVIDIA's V100 datasheet gives 15.7 TFLOP/s in fp32 and 125 TFLOP/s in fp16 on its tensor cores (SXM2 version).
