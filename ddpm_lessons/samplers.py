@@ -311,25 +311,31 @@ class _Prepared:
 
 
 _PREPARED_PER_TABLE = 8
+_CACHED_TIMESTEP_VALUES = 2 ** 20  # steps × batch; larger preparations (≥ 8 MB of timesteps) are not kept
 
 
 def _prepare(table: StepTable, x) -> _Prepared:
+    """The loop's view of ``table`` for a batch like ``x``: cached on the table for up to
+    ``_PREPARED_PER_TABLE`` (device, dtype, batch) keys, unless its timestep batches are large."""
     key = (x.device, x.dtype, x.shape[0], x.ndim)
     cache = table.__dict__.setdefault("_prepared", {})  # a frozen dataclass still has its __dict__
-    if key not in cache:
-        n = len(table)
-        c_x, c_eps, sigma, x0_x, x0_eps = (_on_device(c, x) for c in
-                                           (table.c_x, table.c_eps, table.sigma, table.x0_from_x, table.x0_from_eps))
-        try:
-            clip = _clipped_update(c_x, c_eps, x0_x, x0_eps)
-        except (ValueError, ZeroDivisionError):
-            clip = None
-        t_batches = list(table.t_model.to(x.device).view(n, 1).repeat(1, x.shape[0]).unbind(0))
+    if key in cache:
+        return cache[key]
+    n = len(table)
+    c_x, c_eps, sigma, x0_x, x0_eps = (_on_device(c, x) for c in
+                                       (table.c_x, table.c_eps, table.sigma, table.x0_from_x, table.x0_from_eps))
+    try:
+        clip = _clipped_update(c_x, c_eps, x0_x, x0_eps)
+    except (ValueError, ZeroDivisionError):
+        clip = None
+    t_batches = list(table.t_model.to(x.device).view(n, 1).repeat(1, x.shape[0]).unbind(0))
+    prepared = _Prepared(table.t_model.tolist(), [table.noisy(i) for i in range(n)], c_x, c_eps, sigma,
+                         x0_x, x0_eps, clip, t_batches)
+    if n * x.shape[0] <= _CACHED_TIMESTEP_VALUES:
         if len(cache) >= _PREPARED_PER_TABLE:
             cache.pop(next(iter(cache)))
-        cache[key] = _Prepared(table.t_model.tolist(), [table.noisy(i) for i in range(n)], c_x, c_eps, sigma,
-                               x0_x, x0_eps, clip, t_batches)
-    return cache[key]
+        cache[key] = prepared
+    return prepared
 
 
 def check_clip_x0(clip_x0):

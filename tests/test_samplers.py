@@ -349,3 +349,22 @@ def test_ddim_refuses_an_eta_whose_noise_exceeds_what_the_step_allows(schedule):
         dl.ddim_table(schedule, ts, eta=1.5)
     with pytest.raises(ValueError, match="eta is too large"):
         dl.ddim_table(schedule, ts, eta=[0.0, 3.0])
+
+
+def test_loop_preparations_are_cached_per_batch_but_bounded(schedule):
+    """A table keeps what the loop prepared for a (device, batch), so repeated calls skip it; the
+    cache holds at most a few batch sizes and never a large timestep array (memory stays flat)."""
+    from ddpm_lessons import samplers
+
+    table = dl.ddim_table(schedule, schedule.timesteps(10))
+    f = lambda x, t: 0.1 * x  # noqa: E731
+    for b in range(1, 12):
+        dl.run_chain(f, torch.zeros(b, 2), table)
+    kept = table.__dict__["_prepared"]
+    assert len(kept) == samplers._PREPARED_PER_TABLE and {k[2] for k in kept} == set(range(4, 12))
+    first = kept[next(iter(kept))]
+    dl.run_chain(f, torch.zeros(4, 2), table)
+    assert kept[next(iter(kept))] is first  # reused, not rebuilt
+    big = samplers._CACHED_TIMESTEP_VALUES // len(table) + 1
+    dl.run_chain(f, torch.zeros(big, 1), table)
+    assert all(k[2] != big for k in table.__dict__["_prepared"])
