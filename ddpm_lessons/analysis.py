@@ -309,6 +309,19 @@ class Interpolation:
     def num_points(self) -> int:
         return len(self.alphas)
 
+    def jump_difference(self, a: str, b: str) -> Estimate:
+        """Paired estimate of sampler ``a``'s adjacent-frame MSE minus sampler ``b``'s. Both decoded
+        the same noise path with the same number of runs, so the gap between frames k and k+1 of
+        run r is compared with the same gap of run r: mean ± se over the (run, gap) pairs."""
+        from . import metrics
+
+        ra, rb = self[a], self[b]
+        if ra.frames.shape[:2] != rb.frames.shape[:2]:
+            raise ValueError(f"{a!r} and {b!r} must have the same runs and points to be paired, got "
+                             f"{tuple(ra.frames.shape[:2])} and {tuple(rb.frames.shape[:2])}")
+        d = [metrics.frame_differences(fa) - metrics.frame_differences(fb) for fa, fb in zip(ra.frames, rb.frames)]
+        return mean_se(torch.cat(d).tolist(), how="paired mean ± se over shared (run, gap)")
+
 
 @dataclass
 class LimitationsReport:

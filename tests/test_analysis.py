@@ -117,6 +117,13 @@ def test_interpolation_ancestral_varies_ddim_does_not(analyzer):
     assert torch.allclose(anc.run_variance, anc.frames.double().var(0).mean(-1))
     with pytest.raises(KeyError, match="was not measured"):
         r["naive"]
+    # paired over (run, gap): by hand from the frames, and antisymmetric
+    d = r.jump_difference("ancestral", "ddim")
+    by_hand = ((anc.frames[:, 1:] - anc.frames[:, :-1]).double().pow(2).mean(-1)
+               - (ddim.frames[:, 1:] - ddim.frames[:, :-1]).double().pow(2).mean(-1))
+    assert d.value == pytest.approx(float(by_hand.mean())) and d.n == 12
+    assert d.se == pytest.approx(float(by_hand.std() / 12 ** 0.5))
+    assert r.jump_difference("ddim", "ancestral").value == pytest.approx(-d.value)
 
 
 def test_report_prints_all_three_sections(setup, capsys):
