@@ -15,7 +15,7 @@
 # <!-- /badges -->
 #
 # <!-- prereq -->
-# **Prerequisites** notebooks 01–05 (ancestral step, respacing, the limitations measured); notebook 05's spacings · **Time to read** ~30 min · **Time to run** ~55 s (laptop CPU) · **Exercises** 5, ~30 min
+# **Prerequisites** notebooks 01–05 (ancestral step, respacing, the limitations measured); notebook 05's spacings · **Time to read** ~30 min · **Time to run** ~60 s (laptop CPU) · **Exercises** 5, ~30 min
 # <!-- /prereq -->
 
 # %% slideshow={"slide_type": "skip"}
