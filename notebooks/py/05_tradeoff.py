@@ -19,7 +19,7 @@
 # <!-- /badges -->
 #
 # <!-- prereq -->
-# **Prerequisites** notebooks 01–02 (ancestral step, naive striding); logarithms and log–log plots · **Time to read** ~30 min · **Time to run** ~80 s (laptop CPU) · **Exercises** 3, ~18 min
+# **Prerequisites** notebooks 01–02 (ancestral step, naive striding); logarithms and log–log plots · **Time to read** ~35 min · **Time to run** ~80 s (laptop CPU) · **Exercises** 3, ~18 min
 # <!-- /prereq -->
 
 # %% slideshow={"slide_type": "skip"}
@@ -223,7 +223,7 @@ dl.Table(["steps", "spacing", "paired difference", "metric", "value ± se", "ver
 #
 # ### Why σ̂ suffers at few steps
 #
-# The σ̂ chain and the η = 1 chain take the same mean step; they differ only in the noise they add, $\sigma^2 = \beta^{new}_k$ against $\tilde\beta^{new}_k$. DDIM (§5.1, Table 1) introduces σ̂ as the larger of the two standard deviations, the one Ho et al. used for their CIFAR-10 samples, and reports that it scores far worse than η = 1 at few steps; what follows is this chapter's account of why, measured rather than quoted. With few steps every respaced jump is long, and at small $t$ — where $1-\bar\alpha$ is small — $\beta^{new}$ is many times $\tilde\beta^{new}$: the chain is pushed back into noise at every late step, and the network has fewer steps left to remove it. The table sums the variance each chain adds over its last three noisy steps:
+# The σ̂ chain and the η = 1 chain take the same mean step; they differ only in the noise they add, $\sigma^2 = \beta^{new}_k$ against $\tilde\beta^{new}_k$. DDIM defines σ̂ in §5 as the larger standard deviation, the one Ho et al.'s code used for its CIFAR-10 samples only, and App. D.3 gives the reason for its few-step scores: the σ̂ update keeps η = 1's coefficients for the non-stochastic part, but it "is more stochastic than the update for η = 1, which explains why it achieves worse performance when dim(τ) is small" (§5.1 adds that its short-trajectory images "seem to have more noisy perturbations"). Here we measure that extra noise instead of quoting it. With few steps every respaced jump is long, and at small $t$ — where $1-\bar\alpha$ is small — $\beta^{new}$ is many times $\tilde\beta^{new}$: the chain is pushed back into noise at every late step, and the network has fewer steps left to remove it. The table sums the variance each chain adds over its last three noisy steps:
 
 # %% slideshow={"slide_type": "-"}
 late = []
@@ -420,7 +420,7 @@ dl.plots.image_rows({("naive", "naive stride"): digits.samples[("naive", S, "tra
 # - **Naive striding fails because its coefficients are wrong, not because fewer steps are worse.** At 100 network calls it is still worse than any correctly respaced sampler or DDIM at 10 (swiss roll), and it is the worst sampler on MNIST at every step count.
 # - **Read every number with its error bar and beside its floor,** and compare runs that share their starting noise *paired*. The energy distance here is unbiased, so its floor is ≈ 0 ± its spread; FD is biased upwards at finite `N`, so its floor is positive.
 # - **Which timesteps you keep is part of the protocol.** DDIM's CIFAR-10 tables use quadratic spacing, its CelebA results linear (leading) spacing; compare with a table under its protocol.
-# - **σ̂'s trouble at few steps is its variance:** it takes η = 1's mean step and adds more noise at every late jump (measured in section 1; σ̂ itself is DDIM §5.1's); on MNIST it is the worst of the respaced samplers.
+# - **σ̂'s trouble at few steps is its variance:** it takes η = 1's mean step and adds more noise at every late jump (DDIM App. D.3; measured in section 1); on MNIST it is the worst of the respaced samplers.
 # - **The trade-off in one picture:** quality against calls and against seconds; on the trained 2D network every correct sampler is within the error bars of DDPM's 1000-step quality by about 50 calls (printed), while naive striding needs every step.
 # - **Growth with the skip.** DDIM is first order, so squared distances should grow like $h^2$; at the sizes a CPU affords many exponents are "not measurable", and on a trained network the deficit must be measured against the model's own 1000-step result.
 #
