@@ -69,7 +69,7 @@ print(f"device: {dl.device_name(device)}")
 #
 # In a GAN, one image corresponds to one latent code: $x = G(z)$. Walking from $z_1$ to $z_2$ therefore traces one continuous path of images. A diffusion model can behave the same way if its sampler is deterministic. DDIM with η = 0 (Song et al. 2021) is such a sampler: it maps $x_T$ to $x_0$ without drawing any noise, so the same $x_T$ always gives the same image. Ancestral sampling (DDPM, Ho et al. 2020) draws a fresh $z_t$ at each of its steps. Its output depends on $x_T$ *and* on those noise draws. Decode the same $x_T$ twice and you get two different digits.
 #
-# We use the chapter's pretrained 16×16 MNIST model, with each step's predicted clean image clipped to the data range $[-1, 1]$ (`clip_x0`), and the digit classifier that comes with it. DDIM decodes with `DDIM_STEPS` steps (50 at full size, the setting the DDIM paper used for its interpolation figures, App. D.5). For ancestral sampling, `ANC_STEPS` is printed below; on a CPU we keep it short so the notebook runs in minutes. It is a respaced chain (σ² = β) when it is shorter than T = 1000. Any ancestral chain, of whatever length, draws fresh noise at each step.
+# We use the chapter's pretrained 16×16 MNIST model, with each step's predicted clean image clipped to the data range $[-1, 1]$ (`clip_x0`), and the digit classifier that comes with it. DDIM decodes with `DDIM_STEPS` steps (50 at full size, the setting of the DDIM paper's interpolation figure, §5.3, Figure 6). For ancestral sampling, `ANC_STEPS` is printed below; on a CPU we keep it short so the notebook runs in minutes. It is a respaced chain (σ² = β) when it is shorter than T = 1000. Any ancestral chain, of whatever length, draws fresh noise at each step.
 
 # %% slideshow={"slide_type": "-"}
 bundle = dl.load_pretrained("mnist", device)
@@ -79,7 +79,7 @@ D = torch.Size(shape).numel()
 
 FRAMES = dl.pick(reader=7, fast=5, cuda=9)          # points along each path
 RUNS = 2                                             # repeated decodes of the same path
-DDIM_STEPS = dl.pick(reader=50, fast=20)             # 50 as in DDIM's interpolation figures (App. D.5)
+DDIM_STEPS = dl.pick(reader=50, fast=20)             # 50 as in DDIM's interpolation figure (§5.3, Fig. 6)
 ANC_STEPS = dl.pick(reader=100, fast=20, cuda=1000)
 N_PAIRS = dl.pick(reader=64, fast=32, cuda=256)      # pairs of noises for the midpoint statistics
 FEATURE_DIMS = dl.pick(reader=16, fast=8, cuda=64)   # FD needs N_PAIRS >= 2 * FEATURE_DIMS
