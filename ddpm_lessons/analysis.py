@@ -194,14 +194,7 @@ class DegradationResult:
 
     @staticmethod
     def _difference(ra, rb, key, reps, seed) -> Estimate:
-        if key in ("log_likelihood", "confident"):
-            return mean_se((ra.paired[key] - rb.paired[key]).tolist(), how="paired mean ± se over shared starts")
-        if key == "energy_distance":
-            ga, gb = ra.paired["ed_groups"], rb.paired["ed_groups"]
-            return mean_se([x - y for x, y in zip(ga, gb)], how=f"paired mean ± se over {len(ga)} shared groups")
-        fd = ra.paired["fd_statistic"]
-        return paired_difference(fd, ra.paired["features"], rb.paired["features"], reps=reps,
-                                 generator=make_generator(seed))
+        return paired_quality_difference(ra.paired, rb.paired, key, reps=reps, seed=seed)
 
     def clearly_better(self, a: tuple, b: tuple, key: str | None = None, k: float = 3.0) -> bool:
         """Row ``a`` scores clearly better than row ``b`` on ``key`` (lower distance, higher
@@ -220,6 +213,24 @@ class DegradationResult:
                 for r in self.rows]
         rows.append(["real data (floor: mean ± sd)", "–", "–", *[self.floor.quality.get(q, "–") for q in keys], "–"])
         return Table(["sampler", "steps", "spacing", *[heads[q] for q in keys], "ms / sample"], rows, caption=caption)
+
+
+def paired_quality_difference(a: dict, b: dict, key: str, *, reps: int = 200, seed: int = 0) -> Estimate:
+    """Paired estimate of quality(a) − quality(b) on ``key`` for two sample sets drawn from the same
+    starting noises and scored with the same seed; ``a``, ``b`` are the third value of
+    :meth:`AncestralSamplingAnalyzer.quality` (its paired data). Per-sample means for
+    ``log_likelihood`` and ``confident``, the same disjoint groups (and fresh true sets) for
+    ``energy_distance``, :func:`~ddpm_lessons.stats.paired_difference` (one set of resampled indices
+    for both) for ``fd``. Used by :meth:`DegradationResult.difference` and in notebook 06."""
+    if key in ("log_likelihood", "confident"):
+        return mean_se((a[key] - b[key]).tolist(), how="paired mean ± se over shared starts")
+    if key == "energy_distance":
+        ga, gb = a["ed_groups"], b["ed_groups"]
+        return mean_se([x - y for x, y in zip(ga, gb)], how=f"paired mean ± se over {len(ga)} shared groups")
+    if key == "fd":
+        return paired_difference(a["fd_statistic"], a["features"], b["features"], reps=reps,
+                                 generator=make_generator(seed))
+    raise ValueError(f"key must be one of ['confident', 'energy_distance', 'fd', 'log_likelihood'], got {key!r}")
 
 
 @dataclass

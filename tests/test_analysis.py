@@ -179,3 +179,21 @@ def test_x0_predictions_follow_the_run_and_end_at_its_samples():
     # at the last DDIM step (η = 0, next ᾱ = 1) the sample IS the last x̂₀
     assert torch.allclose(tr.x0[-1], tr.final, atol=1e-5)
     assert tr.nearest([tr.t[3] + 1, 10_000]) == [3, 0]
+
+
+def test_paired_quality_difference_of_two_sample_sets(analyzer):
+    """Scored with one seed, two sets share their true sets: the energy-distance difference is the
+    mean over the shared groups, the log-likelihood difference the mean over shared starts."""
+    from ddpm_lessons.analysis import paired_quality_difference
+
+    x = analyzer.mixture.sample(500, torch.Generator().manual_seed(1))
+    (qa, _, pa), (qb, _, pb) = analyzer.quality(x, seed=7, floors=False), analyzer.quality(1.3 * x, seed=7, floors=False)
+    ll = paired_quality_difference(pa, pb, "log_likelihood")
+    by_hand = analyzer.mixture.log_prob(x).double() - analyzer.mixture.log_prob(1.3 * x).double()
+    assert ll.value == pytest.approx(float(by_hand.mean())) and ll.n == 500
+    assert ll.value == pytest.approx(qa["log_likelihood"].value - qb["log_likelihood"].value)
+    ed = paired_quality_difference(pa, pb, "energy_distance")
+    assert ed.n == 5 and ed.value == pytest.approx(qa["energy_distance"].value - qb["energy_distance"].value)
+    assert clearly_different(ed, 0.0) and ed.value < 0  # the spread-out copy is clearly further from the data
+    with pytest.raises(ValueError, match="key must be one of"):
+        paired_quality_difference(pa, pb, "kid")

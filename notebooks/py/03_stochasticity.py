@@ -14,7 +14,7 @@
 # <!-- /badges -->
 #
 # <!-- prereq -->
-# **Prerequisites** notebook 01 (the ancestral step and its σ_t z term); notebook 02 helps · **Time to read** ~20 min · **Time to run** ~45 s (laptop CPU) · **Exercises** 4, ~24 min
+# **Prerequisites** notebook 01 (the ancestral step and its σ_t z term); notebook 02 helps · **Time to read** ~20 min · **Time to run** ~35 s (laptop CPU) · **Exercises** 4, ~24 min
 # <!-- /prereq -->
 
 # %% slideshow={"slide_type": "skip"}
@@ -153,13 +153,15 @@ round_trip = dl.ddim_sample(model, schedule, code_T, steps=ddim_steps, spacing="
 def per_digit_mse(x, reference):
     return ((x - reference) ** 2).flatten(1).mean(1).cpu()
 
-err = {t: dl.mean_se(per_digit_mse(recon[t], digits.repeat_interleave(2, 0)).view(-1, 2).mean(1)) for t in (999, 249)}
+per_digit = {t: per_digit_mse(recon[t], digits.repeat_interleave(2, 0)).view(-1, 2).mean(1) for t in (999, 249)}
+per_digit["ddim"] = per_digit_mse(round_trip, digits)
+err = {k: dl.mean_se(v) for k, v in per_digit.items()}
 between = {t: dl.mean_se(per_digit_mse(recon[t][0::2], recon[t][1::2])) for t in (999, 249)}
-err["ddim"] = dl.mean_se(per_digit_mse(round_trip, digits))
 unrelated_digits = dl.mean_se(per_digit_mse(digits, digits.roll(1, 0)))
 true_label = dl.metrics.classify(digits, classifier).argmax(1).cpu()
-same_label = {t: dl.mean_se((dl.metrics.classify(recon[t], classifier).argmax(1).cpu().view(-1, 2)
-                             == true_label[:, None]).double().mean(1)) for t in (999, 249)}  # per digit, 2 attempts
+kept_label = {t: (dl.metrics.classify(recon[t], classifier).argmax(1).cpu().view(-1, 2)
+                  == true_label[:, None]).double().mean(1) for t in (999, 249)}  # per digit, 2 attempts
+same_label = {t: dl.mean_se(v) for t, v in kept_label.items()}
 same_label["ddim"] = dl.mean_se((dl.metrics.classify(round_trip, classifier).argmax(1).cpu() == true_label).double())
 dl.plots.image_rows({"original": digits, **{f"back from t={t}": recon[t][0::2] for t in (999, 249)},
                      "again from t=249": recon[249][1::2], "DDIM round trip": round_trip}, size=1.1,
@@ -177,12 +179,14 @@ dl.Table(["route back to the image", "MSE to the original", "MSE between the two
 # %% slideshow={"slide_type": "fragment"}
 print(f"classified as the original's digit: from t = 999 {same_label[999]}, from t = 249 {same_label[249]}")
 assert dl.clearly_less(0, between[999]) and dl.clearly_less(0, between[249]), "the two attempts differ from each other"
-assert dl.clearly_less(err[249], err[999]), "starting lower keeps more of the original"
-assert dl.clearly_less(err["ddim"], err[249]), "even from t = 249 the stochastic route is worse than DDIM's round trip"
+paired = lambda a, b: dl.mean_se((a - b).tolist(), how="paired mean ± se over the same digits")  # noqa: E731
+assert dl.clearly_less(paired(per_digit[249], per_digit[999]), 0.0), "starting lower keeps more of the original"
+assert dl.clearly_less(paired(per_digit["ddim"], per_digit[249]), 0.0), \
+    "even from t = 249 the stochastic route is worse than DDIM's round trip"
 assert not dl.clearly_less(err[999], 0.5 * unrelated_digits.value), \
     "from t = 999 the result is about as far from the original as an unrelated digit"
 assert dl.clearly_less(err[249], 0.5 * unrelated_digits.value), "from t = 249 the result stays close to the original"
-assert same_label[249].value > 0.5 and dl.clearly_less(same_label[999], same_label[249]), \
+assert same_label[249].value > 0.5 and dl.clearly_less(0.0, paired(kept_label[249], kept_label[999])), \
     "from t = 249 most attempts keep the original's digit; from t = 999 clearly fewer do"
 print(f"error from t = 999 / DDIM round trip: {err[999].value / err['ddim'].value:.0f}x; "
       f"from t = 249 / DDIM: {err[249].value / err['ddim'].value:.0f}x")
@@ -207,18 +211,20 @@ dl.plots.image_rows({f"{k} (preview)" if k != "ancestral" else k: v[0] for k, v 
                     title="Interpolating x_T: ancestral frames jump between digits, deterministic frames morph")
 
 # %% slideshow={"slide_type": "-"}
-jump, share = {}, {}
+per_path, jump, share = {}, {}, {}
 for k, f in frames.items():
     steps = torch.stack([dl.metrics.frame_differences(p).mean() for p in f])       # per path
     ends_mse = torch.stack([dl.metrics.pairwise_mse(p[[0, -1]])[0, 1] for p in f])
+    per_path[k] = (steps, steps / ends_mse)
     jump[k], share[k] = dl.mean_se(steps), dl.mean_se(steps / ends_mse)
 dl.Table(["sampler", "MSE between neighbouring frames", "neighbouring-frame MSE / end-to-end MSE"],
          [[k, jump[k], share[k]] for k in frames],
          caption=f"{n_paths} paths of {n_frames} frames; mean ± se over paths")
 
 # %% slideshow={"slide_type": "fragment"}
-assert dl.clearly_less(jump["DDIM η=0"], jump["ancestral"]), "ancestral frames jump further than deterministic ones"
-assert dl.clearly_less(share["DDIM η=0"], share["ancestral"]), \
+extra = [dl.mean_se((a - d).tolist()) for a, d in zip(per_path["ancestral"], per_path["DDIM η=0"])]  # same paths: paired
+assert dl.clearly_less(0.0, extra[0]), "ancestral frames jump further than deterministic ones"
+assert dl.clearly_less(0.0, extra[1]), \
     "relative to the whole change, each ancestral step between frames is clearly larger"
 assert dl.clearly_less(0.3, share["ancestral"]), "each ancestral step between frames is a sizeable share of the whole change"
 
