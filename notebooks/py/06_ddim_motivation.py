@@ -15,7 +15,7 @@
 # <!-- /badges -->
 #
 # <!-- prereq -->
-# **Prerequisites** notebooks 01–05 (ancestral step, respacing, the limitations measured); notebook 05's spacings · **Time to read** ~30 min · **Time to run** ~60 s (laptop CPU) · **Exercises** 5, ~30 min
+# **Prerequisites** notebooks 01–05 (ancestral step, respacing, the limitations measured); notebook 05's spacings · **Time to read** ~30 min · **Time to run** ~70 s (laptop CPU) · **Exercises** 5, ~30 min
 # <!-- /prereq -->
 
 # %% slideshow={"slide_type": "skip"}
@@ -281,17 +281,33 @@ dl.Table(["sampler", "network calls", "seconds", "energy distance (± se)", "log
 
 # %% slideshow={"slide_type": "fragment"}
 anc, ddim, resp, naive = (runs[k] for k in runs)
-diff = lambda a, b, key: dl.analysis.paired_quality_difference(a["paired"], b["paired"], key)  # noqa: E731 (same x_T: paired)
-verdict = lambda d: "clearly below" if dl.clearly_less(d, 0.0) else "clearly above" if dl.clearly_less(0.0, d) else "not clearly different from"  # noqa: E731
+
+
+def diff(a, b, key):
+    """Run a minus run b on one measure, paired: they share x_T and the true samples. Used below."""
+    return dl.analysis.paired_quality_difference(a["paired"], b["paired"], key)
+
+
+def verdict(d):
+    """Where a paired difference lies against 0, at 3 se. Used below."""
+    if dl.clearly_less(d, 0.0):
+        return "clearly below 0"
+    return "clearly above 0" if dl.clearly_less(0.0, d) else "within 3 se of 0"
+
+
 assert anc["calls"] == 20 * ddim["calls"], "DDIM at 50 steps makes 20x fewer network calls"
 assert not dl.clearly_different(diff(ddim, anc, "energy_distance"), 0.0), \
     "DDIM at 50 steps is within the error bars of 1000-step ancestral sampling"
-assert not dl.clearly_different(ddim["energy_distance"], floor.mean_of_draws()), "DDIM at 50 steps scores what true samples score"
-assert dl.clearly_less(diff(naive, anc, "log_likelihood"), 0.0), "the naive stride at 50 visits is clearly worse"
-assert dl.clearly_less(diff(naive, resp, "log_likelihood"), 0.0), "respacing repairs the 50-call chain"
+assert not dl.clearly_different(ddim["energy_distance"], floor.mean_of_draws()), \
+    "DDIM at 50 steps scores what true samples score"
+assert dl.clearly_less(diff(naive, anc, "log_likelihood"), 0.0), \
+    "the naive stride at 50 visits is clearly worse"
+assert dl.clearly_less(diff(naive, resp, "log_likelihood"), 0.0), \
+    "respacing repairs the 50-call chain"
 resp_ddim, naive_ed = diff(resp, ddim, "log_likelihood"), diff(naive, anc, "energy_distance")
-print(f"paired differences over the same x_T: respaced ancestral minus DDIM at 50 steps, log-likelihood {resp_ddim:.2f} "
-      f"({verdict(resp_ddim)} 0); naive minus 1000-step ancestral, energy distance {naive_ed:.4f} ({verdict(naive_ed)} 0)")
+print(f"respaced ancestral − DDIM at 50 steps, log-likelihood: {resp_ddim:.2f} "
+      f"({verdict(resp_ddim)}, paired)")
+print(f"naive stride − 1000-step ancestral, energy distance: {naive_ed:.4f} ({verdict(naive_ed)}, paired)")
 print(f"DDIM: {anc['calls'] // ddim['calls']}x fewer calls, {anc['seconds'] / ddim['seconds']:.0f}x less time; "
       f"energy distance {ddim['energy_distance']:.4f} vs {anc['energy_distance']:.4f} (floor {floor:.4f})")
 
