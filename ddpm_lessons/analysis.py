@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import torch
 
@@ -265,27 +266,39 @@ class Reproducibility:
 class InterpolationRun:
     """One sampler's decodes of one noise path, ``runs`` times (:class:`Interpolation`).
 
-    ``frames`` (runs, points, *shape); ``frame_differences`` (points − 1,): the MSE between adjacent
-    frames, averaged over runs; ``run_variance`` (points,): at each α the variance across runs
-    (exactly 0 for a deterministic sampler)."""
+    ``frames`` (runs, points, *shape) is all it holds; from it: ``gaps`` (runs, points − 1), the
+    MSE between adjacent frames of each run; ``frame_differences`` (points − 1,), those averaged
+    over runs; ``run_variance`` (points,), at each α the variance across runs (exactly 0 for a
+    deterministic sampler)."""
 
     sampler: str
     steps: int
     frames: torch.Tensor = field(repr=False)
-    frame_differences: torch.Tensor = field(repr=False)
-    run_variance: torch.Tensor = field(repr=False)
 
     @property
     def label(self) -> str:
         return sampling.label(self.sampler)
 
+    @cached_property
+    def gaps(self) -> torch.Tensor:
+        from . import metrics
+
+        return torch.stack([metrics.frame_differences(f) for f in self.frames])
+
+    @property
+    def frame_differences(self) -> torch.Tensor:
+        return self.gaps.mean(0)
+
+    @cached_property
+    def run_variance(self) -> torch.Tensor:
+        from . import metrics
+
+        return metrics.run_variance(self.frames)
+
     @property
     def jump(self) -> Estimate:
         """Adjacent-frame MSE, mean ± se over every (run, gap): how far a frame lies from the next."""
-        from . import metrics
-
-        per_gap = torch.cat([metrics.frame_differences(f) for f in self.frames])
-        return mean_se(per_gap.tolist(), how="mean ± se over runs × gaps")
+        return mean_se(self.gaps.flatten().tolist(), how="mean ± se over runs × gaps")
 
     @property
     def spread(self) -> Estimate:
@@ -324,14 +337,11 @@ class Interpolation:
         """Paired estimate of sampler ``a``'s adjacent-frame MSE minus sampler ``b``'s. Both decoded
         the same noise path with the same number of runs, so the gap between frames k and k+1 of
         run r is compared with the same gap of run r: mean ± se over the (run, gap) pairs."""
-        from . import metrics
-
         ra, rb = self[a], self[b]
-        if ra.frames.shape[:2] != rb.frames.shape[:2]:
+        if ra.gaps.shape != rb.gaps.shape:
             raise ValueError(f"{a!r} and {b!r} must have the same runs and points to be paired, got "
                              f"{tuple(ra.frames.shape[:2])} and {tuple(rb.frames.shape[:2])}")
-        d = [metrics.frame_differences(fa) - metrics.frame_differences(fb) for fa, fb in zip(ra.frames, rb.frames)]
-        return mean_se(torch.cat(d).tolist(), how="paired mean ± se over shared (run, gap)")
+        return mean_se((ra.gaps - rb.gaps).flatten().tolist(), how="paired mean ± se over shared (run, gap)")
 
 
 @dataclass
@@ -566,7 +576,6 @@ class AncestralSamplingAnalyzer:
         adjacent-frame differences, run-to-run variance per α). A deterministic sampler has run
         variance exactly 0. ``steps`` is one number for every sampler or a dict ``{sampler: steps}``.
         """
-        from . import metrics
         from .interpolation import path as noise_path
 
         num_points = check_int("num_points", num_points, 2, 10_000)
@@ -580,9 +589,7 @@ class AncestralSamplingAnalyzer:
         for s in samplers:
             # one call per run (generator seed + 1 + r): runs share x_T and differ only in sampling noise
             frames = torch.stack([self._run(s, zs, steps_of[s], seed + 1 + r, spacing=spacing)[0] for r in range(num_runs)])
-            frames = frames.view(num_runs, num_points, *self.sample_shape)
-            frame_diff = torch.stack([metrics.frame_differences(f) for f in frames]).mean(0)
-            runs[s] = InterpolationRun(s, steps_of[s], frames, frame_diff, metrics.run_variance(frames))
+            runs[s] = InterpolationRun(s, steps_of[s], frames.view(num_runs, num_points, *self.sample_shape))
         return Interpolation(alphas, path, spacing, runs)
 
 
