@@ -15,7 +15,7 @@
 # <!-- /badges -->
 #
 # <!-- prereq -->
-# **Prerequisites** Gaussian random variables (mean, variance of a sum), PyTorch tensors; no prior diffusion knowledge · **Time to read** ~25 min · **Time to run** ~45 s (laptop CPU) · **Exercises** 4, ~24 min
+# **Prerequisites** Gaussian random variables (mean, variance of a sum), PyTorch tensors; no prior diffusion knowledge · **Time to read** ~25 min · **Time to run** ~50 s (laptop CPU) · **Exercises** 4, ~24 min
 # <!-- /prereq -->
 
 # %% slideshow={"slide_type": "skip"}

@@ -15,7 +15,7 @@
 # <!-- /badges -->
 #
 # <!-- prereq -->
-# **Prerequisites** notebook 01 (one network call per step); timing code in Python · **Time to read** ~25 min · **Time to run** ~50 s (laptop CPU) · **Exercises** 4, ~24 min
+# **Prerequisites** notebook 01 (one network call per step); timing code in Python · **Time to read** ~25 min · **Time to run** ~70 s (laptop CPU) · **Exercises** 4, ~24 min
 # <!-- /prereq -->
 
 # %% slideshow={"slide_type": "skip"}

@@ -14,7 +14,7 @@
 # <!-- /badges -->
 #
 # <!-- prereq -->
-# **Prerequisites** notebook 01 (the ancestral step and its σ_t z term); notebook 02 helps · **Time to read** ~20 min · **Time to run** ~35 s (laptop CPU) · **Exercises** 4, ~24 min
+# **Prerequisites** notebook 01 (the ancestral step and its σ_t z term); notebook 02 helps · **Time to read** ~20 min · **Time to run** ~50 s (laptop CPU) · **Exercises** 4, ~24 min
 # <!-- /prereq -->
 
 # %% slideshow={"slide_type": "skip"}

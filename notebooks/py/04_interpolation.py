@@ -15,7 +15,7 @@
 # <!-- /badges -->
 #
 # <!-- prereq -->
-# **Prerequisites** notebooks 01 and 03; vectors, norms and angles (dot product) · **Time to read** ~25 min · **Time to run** ~30 s (laptop CPU) · **Exercises** 4, ~24 min
+# **Prerequisites** notebooks 01 and 03; vectors, norms and angles (dot product) · **Time to read** ~25 min · **Time to run** ~45 s (laptop CPU) · **Exercises** 4, ~24 min
 # <!-- /prereq -->
 
 # %% slideshow={"slide_type": "skip"}

@@ -19,7 +19,7 @@
 # <!-- /badges -->
 #
 # <!-- prereq -->
-# **Prerequisites** notebooks 01–02 (ancestral step, naive striding); logarithms and log–log plots · **Time to read** ~35 min · **Time to run** ~80 s (laptop CPU) · **Exercises** 3, ~18 min
+# **Prerequisites** notebooks 01–02 (ancestral step, naive striding); logarithms and log–log plots · **Time to read** ~35 min · **Time to run** ~95 s (laptop CPU) · **Exercises** 3, ~18 min
 # <!-- /prereq -->
 
 # %% slideshow={"slide_type": "skip"}
